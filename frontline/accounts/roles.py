@@ -1,0 +1,108 @@
+"""Roles and the one table that maps each role to its capabilities.
+
+Pages, API and services ask ``user.has_capability(Cap.X)``; nothing else
+decides what a role may do.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationKind(models.TextChoices):
+    OPERATOR = "operator", _("Operator")
+    CUSTOMER = "customer", _("Customer")
+    PARTNER = "partner", _("Partner outlet")
+    SUPPLIER = "supplier", _("Supplier")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Manager")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    AGENT = "agent", _("Service agent")
+    ENGINEER = "engineer", _("Engineer")
+    QUALITY_ANALYST = "quality_analyst", _("Quality analyst")
+    CUSTOMER_ADMIN = "customer_admin", _("Customer administrator")
+    CUSTOMER_USER = "customer_user", _("Customer user")
+    PARTNER_ADMIN = "partner_admin", _("Partner administrator")
+    PARTNER_ENGINEER = "partner_engineer", _("Partner engineer")
+    SUPPLIER_CONTACT = "supplier_contact", _("Supplier contact")
+
+
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    OrganizationKind.OPERATOR: frozenset(
+        {Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.ENGINEER, Role.QUALITY_ANALYST}
+    ),
+    OrganizationKind.CUSTOMER: frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER}),
+    OrganizationKind.PARTNER: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_ENGINEER}),
+    OrganizationKind.SUPPLIER: frozenset({Role.SUPPLIER_CONTACT}),
+}
+
+
+class Cap:
+    """Capability names. Strings so they read well in tables, tests and templates."""
+
+    VIEW_ALL_CUSTOMERS = "view_all_customers"  # operator staff: every customer's sites, projects, assets
+    VIEW_DIRECTORY = "view_directory"  # see organisations, people and teams beyond one's own org
+    MANAGE_ORGANIZATIONS = "manage_organizations"
+    MANAGE_USERS = "manage_users"  # within the limits of grantable_roles()
+    MANAGE_TEAMS = "manage_teams"
+    VIEW_TEAMS = "view_teams"
+    MANAGE_SITES = "manage_sites"
+    MANAGE_PROJECTS = "manage_projects"
+    MANAGE_ASSET_MODELS = "manage_asset_models"
+    MANAGE_ASSETS = "manage_assets"
+    VIEW_AUDIT = "view_audit"
+    USE_API_TOKENS = "use_api_tokens"
+
+
+_STAFF = {Cap.VIEW_ALL_CUSTOMERS, Cap.VIEW_DIRECTORY, Cap.VIEW_TEAMS, Cap.VIEW_AUDIT, Cap.USE_API_TOKENS}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        _STAFF
+        | {
+            Cap.MANAGE_ORGANIZATIONS,
+            Cap.MANAGE_USERS,
+            Cap.MANAGE_TEAMS,
+            Cap.MANAGE_SITES,
+            Cap.MANAGE_PROJECTS,
+            Cap.MANAGE_ASSET_MODELS,
+            Cap.MANAGE_ASSETS,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        _STAFF | {Cap.MANAGE_TEAMS, Cap.MANAGE_SITES, Cap.MANAGE_PROJECTS, Cap.MANAGE_ASSET_MODELS, Cap.MANAGE_ASSETS}
+    ),
+    Role.DISPATCHER: frozenset(_STAFF | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS}),
+    Role.AGENT: frozenset(_STAFF),
+    Role.ENGINEER: frozenset(_STAFF | {Cap.MANAGE_ASSETS}),
+    Role.QUALITY_ANALYST: frozenset(_STAFF),
+    Role.CUSTOMER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.USE_API_TOKENS}),
+    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS}),
+    Role.PARTNER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.VIEW_TEAMS, Cap.MANAGE_TEAMS, Cap.USE_API_TOKENS}),
+    Role.PARTNER_ENGINEER: frozenset({Cap.VIEW_TEAMS, Cap.USE_API_TOKENS}),
+    Role.SUPPLIER_CONTACT: frozenset({Cap.USE_API_TOKENS}),
+}
+
+# Which roles a user with this role may give to others (in their own organisation,
+# except the operator admin who administers every organisation).
+GRANTABLE: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(Role.values),
+    Role.CUSTOMER_ADMIN: frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER}),
+    Role.PARTNER_ADMIN: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_ENGINEER}),
+}
+
+
+def capabilities_for(role: str | None) -> frozenset[str]:
+    return CAPABILITIES.get(role or "", frozenset())
+
+
+def grantable_roles(role: str | None) -> frozenset[str]:
+    return GRANTABLE.get(role or "", frozenset())
+
+
+def role_fits_kind(role: str, kind: str) -> bool:
+    return role in ROLES_BY_KIND.get(kind, frozenset())

@@ -1,0 +1,38 @@
+"""Navigation by role and a few settings the base layout needs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label, icon, capability needed or None for everyone signed in)
+NAVIGATION = [
+    ("home", _("Home"), "house", None),
+    ("sites:site-list", _("Sites"), "building", None),
+    ("sites:site-map", _("Map"), "geo-alt", None),
+    ("sites:project-list", _("Projects"), "briefcase", None),
+    ("sites:asset-list", _("Assets"), "cpu", None),
+    ("accounts:team-list", _("Teams"), "people", "view_teams"),
+    ("accounts:token-list", _("API tokens"), "key", "use_api_tokens"),
+]
+
+
+def frontline(request):
+    user = getattr(request, "user", None)
+    nav = []
+    if user is not None and user.is_authenticated:
+        path = request.path
+        for name, label, icon, cap in NAVIGATION:
+            if cap and not user.has_capability(cap):
+                continue
+            url = reverse(name)
+            active = path == url if url == "/" else path.startswith(url)
+            nav.append({"url": url, "label": label, "icon": icon, "active": active})
+    return {
+        "nav_items": nav,
+        "SITE_URL": settings.SITE_URL,
+        "MAP_TILE_URL": settings.MAP_TILE_URL,
+        "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,
+        "DEBUG": settings.DEBUG,
+    }

@@ -1,0 +1,71 @@
+"""Cross-cutting HTTP middleware: request ids and the Content-Security-Policy."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from frontline.core.logging import request_id_var
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Tag each request with an id (echoed in ``X-Request-ID`` and in logs).
+
+    An incoming id is kept only when it looks like an id, so a client cannot
+    inject text into our logs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def _tile_origin() -> str:
+    url = getattr(settings, "MAP_TILE_URL", "")
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{s}", "a"))
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
+    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+
+
+class ContentSecurityPolicyMiddleware:
+    """A CSP that forbids inline script everywhere: user data can never run as code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        img = " ".join(filter(None, ["'self'", "data:", "blob:", _tile_origin()]))
+        self.policy = (
+            "default-src 'self'; "
+            "script-src 'self'; "
+            "style-src 'self'; "
+            f"img-src {img}; "
+            "font-src 'self' data:; "
+            "connect-src 'self'; "
+            "object-src 'none'; "
+            "base-uri 'none'; "
+            "form-action 'self'; "
+            "frame-ancestors 'none'"
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response

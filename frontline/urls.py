@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from frontline import views
+from frontline.accounts.forms import LoginForm
+from frontline.core import views as core_views
+
+api_v1 = [
+    path("", include("frontline.accounts.api_urls")),
+    path("", include("frontline.sites.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/set-language/", core_views.set_language, name="set-language"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("people/", include("frontline.accounts.urls")),
+    path("", include("frontline.sites.urls")),
+    path("api/v1/", include((api_v1, "api-v1"))),
+    path("admin/", admin.site.urls),
+]
