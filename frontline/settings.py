@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "frontline.core",
     "frontline.accounts",
     "frontline.sites",
+    "frontline.demo",
 ]
 
 MIDDLEWARE = [
