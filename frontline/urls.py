@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from frontline import views
 from frontline.accounts.forms import LoginForm
+from frontline.accounts.views import ThrottledPasswordResetView
 from frontline.core import views as core_views
 
 api_v1 = [
@@ -23,6 +24,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
         name="login",
     ),
+    path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("people/", include("frontline.accounts.urls")),
     path("", include("frontline.sites.urls")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from frontline.accounts import tokens
@@ -16,7 +17,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         if _QUERY_TOKEN_PARAMS & {k.lower() for k in request.query_params}:
-            raise exceptions.AuthenticationFailed(_("Send the token in the Authorization header, not the URL."))
+            raise exceptions.AuthenticationFailed(
+                _("Send the token in the Authorization header, not the URL.")
+            )
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -46,3 +49,17 @@ class TokenScopePermission(permissions.BasePermission):
             return True
         needed = "read" if request.method in permissions.SAFE_METHODS else "write"
         return needed in token.scopes
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer token in the OpenAPI schema."""
+
+    target_class = "frontline.accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (`fl_…`) in `Authorization: Bearer <token>`; never in the URL.",
+        }

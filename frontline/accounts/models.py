@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,9 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("Unknown time zone: %(tz)s."), params={"tz": value[:50]}, code="time_zone")
+        raise ValidationError(
+            _("Unknown time zone: %(tz)s."), params={"tz": value[:50]}, code="time_zone"
+        )
 
 
 class LanguageChoice(models.TextChoices):
@@ -42,7 +45,9 @@ class OrganizationQuerySet(models.QuerySet):
         if user.organization_id is None:
             return self.none()
         # Everyone knows who the operator is (it serves them) and their own organisation.
-        return self.filter(models.Q(pk=user.organization_id) | models.Q(kind=OrganizationKind.OPERATOR))
+        return self.filter(
+            models.Q(pk=user.organization_id) | models.Q(kind=OrganizationKind.OPERATOR)
+        )
 
 
 class Organization(models.Model):
@@ -88,7 +93,9 @@ class UserQuerySet(models.QuerySet):
             return self
         if user.organization_id is None:
             return self.filter(pk=user.pk)
-        return self.filter(models.Q(membership__organization_id=user.organization_id) | models.Q(pk=user.pk))
+        return self.filter(
+            models.Q(membership__organization_id=user.organization_id) | models.Q(pk=user.pk)
+        )
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -127,7 +134,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(_("display name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     preferred_language = models.CharField(
-        _("preferred language"), max_length=10, choices=LanguageChoice.choices, blank=True, default=""
+        _("preferred language"),
+        max_length=10,
+        choices=LanguageChoice.choices,
+        blank=True,
+        default="",
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
@@ -213,9 +224,14 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A user's place in one organisation, with one role."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user"))
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("organization")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -226,7 +242,11 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["organization__name", "user__display_name"]
-        constraints = [models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            )
+        ]
         indexes = [models.Index(fields=["organization", "role"], name="membership_org_role_idx")]
 
     def __str__(self) -> str:
@@ -235,8 +255,10 @@ class Membership(models.Model):
     def clean(self):
         if self.organization_id and self.role not in ROLES_BY_KIND[self.organization.kind]:
             raise ValidationError(
-                {"role": _("A %(kind)s organisation cannot have the role %(role)s.")
-                 % {"kind": self.organization.get_kind_display(), "role": self.role}}
+                {
+                    "role": _("A %(kind)s organisation cannot have the role %(role)s.")
+                    % {"kind": self.organization.get_kind_display(), "role": self.role}
+                }
             )
 
 
@@ -267,9 +289,16 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     lead = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="led_teams", verbose_name=_("lead")
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+        verbose_name=_("lead"),
     )
-    members = models.ManyToManyField(User, blank=True, related_name="teams", verbose_name=_("members"))
+    members = models.ManyToManyField(
+        User, blank=True, related_name="teams", verbose_name=_("members")
+    )
     dispatch_mode = models.CharField(
         _("dispatch mode"), max_length=16, choices=DispatchMode.choices, default=DispatchMode.ASSIGN
     )
@@ -283,12 +312,20 @@ class Team(models.Model):
         verbose_name_plural = _("teams")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique_per_org"),
-            models.CheckConstraint(condition=models.Q(dispatch_mode__in=DispatchMode.values), name="team_dispatch_mode_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="team_name_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dispatch_mode__in=DispatchMode.values),
+                name="team_dispatch_mode_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:team-detail", args=[self.pk])
 
 
 # ---------------------------------------------------------------- skills
@@ -318,8 +355,12 @@ class Skill(models.Model):
 
 
 class EngineerSkill(models.Model):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="skills", verbose_name=_("engineer"))
-    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="holders", verbose_name=_("skill"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="skills", verbose_name=_("engineer")
+    )
+    skill = models.ForeignKey(
+        Skill, on_delete=models.PROTECT, related_name="holders", verbose_name=_("skill")
+    )
     level = models.PositiveSmallIntegerField(
         _("level"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -329,7 +370,9 @@ class EngineerSkill(models.Model):
         verbose_name_plural = _("engineer skills")
         constraints = [
             models.UniqueConstraint(fields=["user", "skill"], name="engineer_skill_unique"),
-            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="engineer_skill_level_range"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=5), name="engineer_skill_level_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,13 +395,17 @@ class ApiTokenQuerySet(models.QuerySet):
 
     def usable(self):
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(models.Model):
     """A bearer token for programs. Only a SHA-256 hash is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)

@@ -44,7 +44,9 @@ ROLES_BY_KIND: dict[str, frozenset[str]] = {
 class Cap:
     """Capability names. Strings so they read well in tables, tests and templates."""
 
-    VIEW_ALL_CUSTOMERS = "view_all_customers"  # operator staff: every customer's sites, projects, assets
+    VIEW_ALL_CUSTOMERS = (
+        "view_all_customers"  # operator staff: every customer's sites, projects, assets
+    )
     VIEW_DIRECTORY = "view_directory"  # see organisations, people and teams beyond one's own org
     MANAGE_ORGANIZATIONS = "manage_organizations"
     MANAGE_USERS = "manage_users"  # within the limits of grantable_roles()
@@ -58,7 +60,13 @@ class Cap:
     USE_API_TOKENS = "use_api_tokens"
 
 
-_STAFF = {Cap.VIEW_ALL_CUSTOMERS, Cap.VIEW_DIRECTORY, Cap.VIEW_TEAMS, Cap.VIEW_AUDIT, Cap.USE_API_TOKENS}
+_STAFF = {
+    Cap.VIEW_ALL_CUSTOMERS,
+    Cap.VIEW_DIRECTORY,
+    Cap.VIEW_TEAMS,
+    Cap.VIEW_AUDIT,
+    Cap.USE_API_TOKENS,
+}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -74,7 +82,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     Role.MANAGER: frozenset(
-        _STAFF | {Cap.MANAGE_TEAMS, Cap.MANAGE_SITES, Cap.MANAGE_PROJECTS, Cap.MANAGE_ASSET_MODELS, Cap.MANAGE_ASSETS}
+        _STAFF
+        | {
+            Cap.MANAGE_TEAMS,
+            Cap.MANAGE_SITES,
+            Cap.MANAGE_PROJECTS,
+            Cap.MANAGE_ASSET_MODELS,
+            Cap.MANAGE_ASSETS,
+        }
     ),
     Role.DISPATCHER: frozenset(_STAFF | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS}),
     Role.AGENT: frozenset(_STAFF),
@@ -82,7 +97,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.QUALITY_ANALYST: frozenset(_STAFF),
     Role.CUSTOMER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.USE_API_TOKENS}),
     Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS}),
-    Role.PARTNER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.VIEW_TEAMS, Cap.MANAGE_TEAMS, Cap.USE_API_TOKENS}),
+    Role.PARTNER_ADMIN: frozenset(
+        {Cap.MANAGE_USERS, Cap.VIEW_TEAMS, Cap.MANAGE_TEAMS, Cap.USE_API_TOKENS}
+    ),
     Role.PARTNER_ENGINEER: frozenset({Cap.VIEW_TEAMS, Cap.USE_API_TOKENS}),
     Role.SUPPLIER_CONTACT: frozenset({Cap.USE_API_TOKENS}),
 }

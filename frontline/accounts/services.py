@@ -1,39 +1,536 @@
-"""Verbs on people and organisations. Every change is audited; nothing here is called from signals."""
+"""Verbs on people and organisations. Every change is audited; nothing here is called from signals.
+
+Each verb takes keyword arguments, checks who may do it (``frontline.accounts.access``),
+validates, re-reads the rows it changes under ``select_for_update`` (a form may have
+mutated the instance it was given) and writes one audit entry per changed row.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from frontline.accounts.models import User, validate_time_zone
+from frontline.accounts import access
+from frontline.accounts.models import (
+    DispatchMode,
+    Membership,
+    Organization,
+    Team,
+    User,
+    validate_time_zone,
+)
+from frontline.accounts.roles import Cap, OrganizationKind, Role, role_fits_kind
 from frontline.core import audit
-from frontline.core.errors import PermissionDenied, ValidationFailed
+from frontline.core.errors import (
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    from_django_validation,
+)
+
+ORGANIZATION_FIELDS = ("name", "code", "kind", "phone", "email", "address", "is_active")
+PROFILE_FIELDS = ("display_name", "phone", "preferred_language", "time_zone")
+PROTECTED_USER_FIELDS = ("role", "organization", "is_staff", "is_superuser", "is_active", "email")
+TEAM_FIELDS = ("name", "description", "lead", "members", "dispatch_mode", "is_active")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _reject_unknown(changes: dict, allowed: Iterable[str]) -> None:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationFailed(
+            fields={name: [_("This field cannot be changed here.")] for name in sorted(unknown)}
+        )
+
+
+def _full_clean(instance, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude), validate_constraints=False)
+    except DjangoValidationError as exc:
+        raise from_django_validation(exc)
+
+
+def _lock_user(pk: int) -> User:
+    # ``of=("self",)``: the manager joins the (nullable) membership, which PostgreSQL cannot lock.
+    try:
+        return User.objects.select_for_update(of=("self",)).get(pk=pk)
+    except User.DoesNotExist:
+        raise NotFound()
+
+
+def _lock(model, pk: int):
+    try:
+        return model.objects.select_for_update().get(pk=pk)
+    except model.DoesNotExist:
+        raise NotFound()
+
+
+def _check_grant(actor: User, organization: Organization, role: str) -> None:
+    """The role ceiling: the actor may give ``role`` in ``organization``, and it fits the kind."""
+    if not access.may_manage_users_in(actor, organization.pk):
+        raise PermissionDenied(_("You can only manage people in your own organisation."))
+    if not access.may_grant(actor, organization.pk, role):
+        raise PermissionDenied(_("You cannot give this role."))
+    if role not in Role.values or not role_fits_kind(role, organization.kind):
+        raise ValidationFailed(
+            fields={
+                "role": [
+                    _("This role does not exist in a %(kind)s organisation.")
+                    % {"kind": organization.get_kind_display()}
+                ]
+            }
+        )
+
+
+def _validate_profile(changes: dict[str, Any]) -> None:
+    if "preferred_language" in changes and changes["preferred_language"] not in {
+        "",
+        *dict(settings.LANGUAGES),
+    }:
+        raise ValidationFailed(fields={"preferred_language": [_("Choose zh-hans or en.")]})
+    if "time_zone" in changes:
+        try:
+            validate_time_zone(str(changes["time_zone"]))
+        except DjangoValidationError as exc:
+            raise ValidationFailed(fields={"time_zone": list(exc.messages)})
+    if "display_name" in changes:
+        changes["display_name"] = str(changes["display_name"]).strip()
+        if not changes["display_name"]:
+            raise ValidationFailed(fields={"display_name": [_("A display name is required.")]})
+
+
+def _normalise_email(email: str, *, exclude_pk: int | None = None) -> str:
+    email = User.objects.normalize_email(str(email or "").strip()).lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(fields={"email": list(exc.messages)})
+    clash = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationFailed(
+            fields={"email": [_("A user with this email address already exists.")]}
+        )
+    return email
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def _check_single_operator(kind: str, *, exclude_pk: int | None = None) -> None:
+    if kind != OrganizationKind.OPERATOR:
+        return
+    others = Organization.objects.filter(kind=OrganizationKind.OPERATOR)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise ValidationFailed(
+            fields={
+                "kind": [_("There is already an operator organisation; there can be only one.")]
+            }
+        )
+
+
+def create_organization(
+    *,
+    actor: User,
+    name: str,
+    code: str,
+    kind: str,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    is_active: bool = True,
+) -> Organization:
+    """Register a company: a customer, partner outlet or supplier (or the one operator)."""
+    if not actor.has_capability(Cap.MANAGE_ORGANIZATIONS):
+        raise PermissionDenied()
+    org = Organization(
+        name=str(name).strip(),
+        code=code,
+        kind=kind,
+        phone=phone,
+        email=email,
+        address=address,
+        is_active=is_active,
+    )
+    _full_clean(org)
+    with transaction.atomic():
+        _check_single_operator(kind)
+        try:
+            with transaction.atomic():
+                org.save()
+        except IntegrityError:
+            raise ValidationFailed(
+                fields={"kind": [_("There can be only one operator organisation.")]}
+            )
+        audit.record(
+            actor=actor,
+            instance=org,
+            action=audit.AuditAction.CREATE,
+            changes=audit.snapshot(org, list(ORGANIZATION_FIELDS)),
+        )
+    return org
+
+
+def update_organization(*, actor: User, organization: Organization, **changes) -> Organization:
+    """Change an organisation's details; its kind only when every member's role still fits."""
+    _reject_unknown(changes, ORGANIZATION_FIELDS)
+    if not actor.has_capability(Cap.MANAGE_ORGANIZATIONS):
+        raise PermissionDenied()
+    with transaction.atomic():
+        org = _lock(Organization, organization.pk)
+        diff = audit.apply_changes(org, changes)
+        if not diff:
+            return org
+        _full_clean(org)
+        if "kind" in diff:
+            _check_single_operator(org.kind, exclude_pk=org.pk)
+            roles = set(org.memberships.values_list("role", flat=True))
+            if any(not role_fits_kind(role, org.kind) for role in roles):
+                raise ValidationFailed(
+                    fields={
+                        "kind": [
+                            _(
+                                "Some members have roles that do not exist in this kind of organisation."
+                            )
+                        ]
+                    }
+                )
+        org.save(update_fields=list(diff))
+        audit.record(actor=actor, instance=org, action=audit.AuditAction.UPDATE, changes=diff)
+    return org
+
+
+# ---------------------------------------------------------------- users
+
+
+def create_user(
+    *,
+    actor: User,
+    email: str,
+    display_name: str,
+    organization: Organization,
+    role: str,
+    password: str | None = None,
+    phone: str = "",
+    preferred_language: str = "",
+    time_zone: str = "Asia/Shanghai",
+) -> User:
+    """Create a person and their membership together, within the actor's role ceiling.
+
+    Without a password the account cannot sign in until the person resets it.
+    """
+    _check_grant(actor, organization, role)
+    profile = {
+        "display_name": display_name,
+        "phone": phone or "",
+        "preferred_language": preferred_language or "",
+        "time_zone": time_zone,
+    }
+    _validate_profile(profile)
+    email = _normalise_email(email)
+    user = User(email=email, **profile)
+    if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(fields={"password": list(exc.messages)})
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    with transaction.atomic():
+        org = _lock(Organization, organization.pk)
+        if not org.is_active:
+            raise ValidationFailed(fields={"organization": [_("This organisation is not active.")]})
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise ValidationFailed(
+                fields={"email": [_("A user with this email address already exists.")]}
+            )
+        membership = Membership.objects.create(user=user, organization=org, role=role)
+        audit.record(
+            actor=actor,
+            instance=user,
+            action=audit.AuditAction.CREATE,
+            changes={
+                **audit.snapshot(user, ["email", *PROFILE_FIELDS]),
+                "organization": [None, str(org)],
+                "role": [None, role],
+            },
+        )
+        audit.record(
+            actor=actor,
+            instance=membership,
+            action=audit.AuditAction.CREATE,
+            changes=audit.snapshot(membership, ["user", "organization", "role"]),
+        )
+    return User.objects.get(pk=user.pk)
+
+
+def _check_user_change(actor: User, target: User, changes: dict) -> None:
+    if actor.pk == target.pk:
+        protected = sorted(set(changes) & set(PROTECTED_USER_FIELDS))
+        if protected:
+            raise PermissionDenied(
+                _("You cannot change your own role, organisation, access or email address."),
+                fields={
+                    name: [_("You cannot change this on your own account.")] for name in protected
+                },
+            )
+        return
+    if not access.may_manage_user(actor, target):
+        raise PermissionDenied()
+    if ({"is_staff", "is_superuser"} & set(changes)) and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can change administration access."))
+
+
+def update_user(*, actor: User, user: User, **changes) -> User:
+    """Change a person's account. Nobody changes their own role, organisation or access.
+
+    ``role`` and ``organization`` go through the same role ceiling as memberships.
+    """
+    _reject_unknown(changes, (*PROFILE_FIELDS, *PROTECTED_USER_FIELDS))
+    with transaction.atomic():
+        # Decide on the stored row, not on an instance a form may have changed in memory.
+        locked = _lock_user(user.pk)
+        _check_user_change(actor, locked, changes)
+        membership_changes = {k: changes.pop(k) for k in ("role", "organization") if k in changes}
+        _validate_profile(changes)
+        if "email" in changes:
+            changes["email"] = _normalise_email(changes["email"], exclude_pk=locked.pk)
+        if membership_changes:
+            _change_membership(actor, locked, membership_changes)
+        diff = audit.apply_changes(locked, changes)
+        if diff:
+            locked.save(update_fields=list(diff))
+            audit.record(
+                actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff
+            )
+    return User.objects.get(pk=user.pk)
+
+
+def _change_membership(actor: User, user: User, changes: dict) -> Membership:
+    """Move a user's membership to a new organisation and/or role (or give them one)."""
+    current = Membership.objects.select_for_update().filter(user_id=user.pk).first()
+    org = changes.get("organization") or (current.organization if current else None)
+    role = changes.get("role") or (current.role if current else None)
+    if org is None or role is None:
+        raise ValidationFailed(
+            fields={"organization": [_("Give both an organisation and a role.")]}
+        )
+    org = _lock(Organization, org.pk)
+    _check_grant(actor, org, role)
+    if current is None:
+        membership = Membership.objects.create(user=user, organization=org, role=role)
+        audit.record(
+            actor=actor,
+            instance=membership,
+            action=audit.AuditAction.CREATE,
+            changes=audit.snapshot(membership, ["user", "organization", "role"]),
+        )
+        return membership
+    diff = audit.apply_changes(current, {"organization": org, "role": role})
+    if diff:
+        current.save(update_fields=list(diff))
+        audit.record(actor=actor, instance=current, action=audit.AuditAction.UPDATE, changes=diff)
+    return current
+
+
+def deactivate_user(*, actor: User, user: User) -> User:
+    """Stop a person from signing in (their history stays). Nobody deactivates themselves."""
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("You cannot deactivate your own account."))
+    with transaction.atomic():
+        locked = _lock_user(user.pk)
+        if not access.may_manage_user(actor, locked):
+            raise PermissionDenied()
+        if locked.is_active:
+            locked.is_active = False
+            locked.save(update_fields=["is_active"])
+            audit.record(
+                actor=actor,
+                instance=locked,
+                action=audit.AuditAction.ACTION,
+                verb="deactivate",
+                changes={"is_active": [True, False]},
+            )
+    return User.objects.get(pk=user.pk)
 
 
 def update_preferences(*, actor: User, user: User, **changes) -> User:
     """Change a user's own display name, phone, language or time zone."""
-    allowed = {"display_name", "phone", "preferred_language", "time_zone"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed(fields={name: [_("This field cannot be changed here.")] for name in unknown})
-    if actor.pk != user.pk and not actor.has_capability("manage_users"):
-        raise PermissionDenied()
-    if "preferred_language" in changes and changes["preferred_language"] not in {"", *dict(settings.LANGUAGES)}:
-        raise ValidationFailed(fields={"preferred_language": [_("Choose zh-hans or en.")]})
-    if "time_zone" in changes:
-        try:
-            validate_time_zone(changes["time_zone"])
-        except Exception as exc:  # noqa: BLE001
-            raise ValidationFailed(fields={"time_zone": list(getattr(exc, "messages", [str(exc)]))})
-    if "display_name" in changes and not str(changes["display_name"]).strip():
-        raise ValidationFailed(fields={"display_name": [_("A display name is required.")]})
+    _reject_unknown(changes, PROFILE_FIELDS)
+    _validate_profile(changes)
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked = _lock_user(user.pk)
+        if actor.pk != locked.pk and not access.may_manage_user(actor, locked):
+            raise PermissionDenied()
         diff = audit.apply_changes(locked, changes)
         if diff:
             locked.save(update_fields=[*diff])
-            audit.record(actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff)
+            audit.record(
+                actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff
+            )
     for name in diff:
         setattr(user, name, getattr(locked, name))
     return user
+
+
+# ---------------------------------------------------------------- memberships
+
+
+def create_membership(
+    *, actor: User, user: User, organization: Organization, role: str
+) -> Membership:
+    """Give a person without an organisation a place in one (within the role ceiling)."""
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("You cannot change your own membership."))
+    if not access.may_manage_users_in(actor, organization.pk):
+        raise PermissionDenied()
+    if not User.objects.visible_to(actor).filter(pk=user.pk).exists():
+        raise NotFound()
+    with transaction.atomic():
+        locked = _lock_user(user.pk)
+        if Membership.objects.filter(user_id=locked.pk).exists():
+            raise ValidationFailed(
+                fields={"user": [_("This person already belongs to an organisation.")]}
+            )
+        return _change_membership(actor, locked, {"organization": organization, "role": role})
+
+
+def update_membership(*, actor: User, membership: Membership, **changes) -> Membership:
+    """Change a membership's role or organisation; the actor must manage both old and new."""
+    _reject_unknown(changes, ("role", "organization"))
+    if actor.pk == membership.user_id:
+        raise PermissionDenied(_("You cannot change your own membership."))
+    user_id = Membership.objects.filter(pk=membership.pk).values_list("user_id", flat=True).first()
+    if user_id is None:
+        raise NotFound()
+    with transaction.atomic():
+        # Lock order everywhere: the user, then their membership, then organisations.
+        target = _lock_user(user_id)
+        if not access.may_manage_user(actor, target):
+            raise PermissionDenied()
+        _change_membership(actor, target, changes)
+    return Membership.objects.select_related("user", "organization").get(pk=membership.pk)
+
+
+# ---------------------------------------------------------------- teams
+
+
+def _check_team_people(organization: Organization, lead: User | None, members: list[User]) -> None:
+    ids = {m.pk for m in members} | ({lead.pk} if lead else set())
+    inside = set(
+        Membership.objects.filter(user_id__in=ids, organization_id=organization.pk).values_list(
+            "user_id", flat=True
+        )
+    )
+    problems: dict[str, list] = {}
+    outsiders = [m for m in members if m.pk not in inside]
+    if outsiders:
+        problems["members"] = [
+            _("%(name)s is not in %(org)s.") % {"name": m, "org": organization} for m in outsiders
+        ]
+    if lead is not None and lead.pk not in inside:
+        problems["lead"] = [_("The lead must belong to the team's organisation.")]
+    if problems:
+        raise ValidationFailed(fields=problems)
+
+
+def _check_team_fields(team: Team) -> None:
+    team.name = str(team.name or "").strip()
+    if not team.name:
+        raise ValidationFailed(fields={"name": [_("A team needs a name.")]})
+    if team.dispatch_mode not in DispatchMode.values:
+        raise ValidationFailed(fields={"dispatch_mode": [_("Choose a dispatch mode.")]})
+    clash = Team.objects.filter(organization_id=team.organization_id, name__iexact=team.name)
+    if team.pk:
+        clash = clash.exclude(pk=team.pk)
+    if clash.exists():
+        raise ValidationFailed(
+            fields={"name": [_("This organisation already has a team with this name.")]}
+        )
+    _full_clean(team, exclude=["organization", "lead"])
+
+
+def create_team(
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    description: str = "",
+    lead: User | None = None,
+    members: Iterable[User] = (),
+    dispatch_mode: str = DispatchMode.ASSIGN,
+    is_active: bool = True,
+) -> Team:
+    """Form a team in an organisation; its lead and members must belong to that organisation."""
+    if not access.may_manage_teams_of(actor, organization.pk):
+        raise PermissionDenied()
+    members = list(members)
+    with transaction.atomic():
+        org = _lock(Organization, organization.pk)
+        team = Team(
+            organization=org,
+            name=name,
+            description=description or "",
+            lead=lead,
+            dispatch_mode=dispatch_mode,
+            is_active=is_active,
+        )
+        _check_team_fields(team)
+        _check_team_people(org, lead, members)
+        team.save()
+        team.members.set(members)
+        audit.record(
+            actor=actor,
+            instance=team,
+            action=audit.AuditAction.CREATE,
+            changes={
+                **audit.snapshot(
+                    team, ["organization", "name", "lead", "dispatch_mode", "is_active"]
+                ),
+                **audit.m2m_diff("members", [], members),
+            },
+        )
+    return team
+
+
+def update_team(*, actor: User, team: Team, **changes) -> Team:
+    """Rename a team, change its lead, members, dispatch mode or whether it is active."""
+    _reject_unknown(changes, TEAM_FIELDS)
+    with transaction.atomic():
+        locked = _lock(Team, team.pk)
+        if not access.may_manage_teams_of(actor, locked.organization_id):
+            raise PermissionDenied()
+        new_members = list(changes.pop("members")) if "members" in changes else None
+        old_members = list(locked.members.all())
+        diff = audit.apply_changes(locked, changes)
+        _check_team_fields(locked)
+        _check_team_people(
+            locked.organization, locked.lead, new_members if new_members is not None else []
+        )
+        if new_members is not None:
+            diff.update(audit.m2m_diff("members", old_members, new_members))
+        if not diff:
+            return locked
+        row_fields = [k for k in diff if k != "members"]
+        if row_fields:
+            locked.save(update_fields=row_fields)
+        if new_members is not None:
+            locked.members.set(new_members)
+        audit.record(actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff)
+    return locked

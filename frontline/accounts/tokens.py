@@ -41,7 +41,9 @@ def create_token(
     if actor.pk != user.pk and not actor.is_superuser:
         raise PermissionDenied(_("You can only create tokens for yourself."))
     if not user.is_active:
-        raise ValidationFailed(_("This user is not active."), fields={"user": [_("Inactive user.")]})
+        raise ValidationFailed(
+            _("This user is not active."), fields={"user": [_("Inactive user.")]}
+        )
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(fields={"name": [_("Give the token a name.")]})
@@ -49,7 +51,11 @@ def create_token(
     unknown = [s for s in scopes if s not in TokenScope.values]
     if not scopes or unknown:
         raise ValidationFailed(
-            fields={"scopes": [_("Choose scopes from: %(scopes)s.") % {"scopes": ", ".join(TokenScope.values)}]}
+            fields={
+                "scopes": [
+                    _("Choose scopes from: %(scopes)s.") % {"scopes": ", ".join(TokenScope.values)}
+                ]
+            }
         )
     now = timezone.now()
     if expires_at is None:
@@ -63,7 +69,12 @@ def create_token(
     raw = f"fl_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name[:100], prefix=prefix, key_hash=_hash(raw), scopes=scopes, expires_at=expires_at
+            user=user,
+            name=name[:100],
+            prefix=prefix,
+            key_hash=_hash(raw),
+            scopes=scopes,
+            expires_at=expires_at,
         )
         audit.record(
             actor=actor,
@@ -79,7 +90,11 @@ def authenticate(raw: str) -> ApiToken | None:
     if len(parts) < 3 or parts[0] != "fl" or len(raw) > 200:
         return None
     prefix = parts[1]
-    token = ApiToken.objects.select_related("user__membership__organization").filter(prefix=prefix).first()
+    token = (
+        ApiToken.objects.select_related("user__membership__organization")
+        .filter(prefix=prefix)
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.key_hash, _hash(raw)):
         return None
     if not token.is_usable or not token.user.is_active:
@@ -94,10 +109,14 @@ def revoke_token(*, actor: User, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk and not actor.is_superuser:
         raise PermissionDenied(_("You can only revoke your own tokens."))
     with transaction.atomic():
-        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         token.refresh_from_db()
         if updated:
-            audit.record(actor=actor, instance=token, action=audit.AuditAction.ACTION, verb="revoke")
+            audit.record(
+                actor=actor, instance=token, action=audit.AuditAction.ACTION, verb="revoke"
+            )
     return token
 
 

@@ -73,7 +73,8 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     write_capability: str = ""
     lookup_value_regex = r"[^/]+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # No DELETE unless a subclass implements it with a service (records are retired, not erased).
+    http_method_names = ["get", "post", "patch", "head", "options"]
     ordering = ["pk"]
 
     def get_queryset(self):

@@ -15,9 +15,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
-from frontline.core.rest import parse_id
+from frontline.accounts.roles import Cap
 from frontline.core.errors import DomainError
 from frontline.core.models import AuditEntry
+from frontline.core.rest import parse_id
 
 
 def is_htmx(request) -> bool:
@@ -107,7 +108,7 @@ class ScopedDetailView(ScopedQuerysetMixin, generic.DetailView):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         ctx["can_edit"] = self.can_write(self.object)
-        if user.has_capability("view_audit"):
+        if user.has_capability(Cap.VIEW_AUDIT):
             ctx["audit_entries"] = list(AuditEntry.objects.for_object(self.object)[: self.audit_limit])
         return ctx
 

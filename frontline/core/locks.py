@@ -1,0 +1,17 @@
+"""Row locks in one place.
+
+``select_for_update(of=("self",))`` locks only the model's own row: managers that
+join nullable relations by default (the user manager joins the membership) would
+otherwise fail on PostgreSQL ("FOR UPDATE cannot be applied to the nullable side
+of an outer join").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+def lock(model_or_queryset, pk):
+    """Fetch one row under a row lock (call inside transaction.atomic())."""
+    qs = model_or_queryset if isinstance(model_or_queryset, models.QuerySet) else model_or_queryset._default_manager
+    return qs.select_for_update(of=("self",)).get(pk=pk)
