@@ -12,6 +12,8 @@ from frontline.accounts.models import Organization, User
 from frontline.accounts.roles import OrganizationKind, Role
 from frontline.testing import factories as f
 
+pytest_plugins = ["frontline.testing.browser"]
+
 
 @dataclass
 class Cast:
@@ -43,10 +45,18 @@ class Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     op = f.operator()
-    customer_a = f.OrganizationFactory(name="华东生物制药", code="cust-a", kind=OrganizationKind.CUSTOMER)
-    customer_b = f.OrganizationFactory(name="云谷数据中心", code="cust-b", kind=OrganizationKind.CUSTOMER)
-    partner = f.OrganizationFactory(name="苏州服务网点", code="partner-sz", kind=OrganizationKind.PARTNER)
-    supplier = f.OrganizationFactory(name="备件供应商", code="supplier-1", kind=OrganizationKind.SUPPLIER)
+    customer_a = f.OrganizationFactory(
+        name="华东生物制药", code="cust-a", kind=OrganizationKind.CUSTOMER
+    )
+    customer_b = f.OrganizationFactory(
+        name="云谷数据中心", code="cust-b", kind=OrganizationKind.CUSTOMER
+    )
+    partner = f.OrganizationFactory(
+        name="苏州服务网点", code="partner-sz", kind=OrganizationKind.PARTNER
+    )
+    supplier = f.OrganizationFactory(
+        name="备件供应商", code="supplier-1", kind=OrganizationKind.SUPPLIER
+    )
     return Cast(
         operator=op,
         customer_a=customer_a,
@@ -55,7 +65,9 @@ def cast(db) -> Cast:
         supplier=supplier,
         admin=f.member(Role.ADMIN, op, email="admin@t.example", display_name="管理员"),
         manager=f.member(Role.MANAGER, op, email="manager@t.example", display_name="经理"),
-        dispatcher=f.member(Role.DISPATCHER, op, email="dispatcher@t.example", display_name="调度员"),
+        dispatcher=f.member(
+            Role.DISPATCHER, op, email="dispatcher@t.example", display_name="调度员"
+        ),
         agent=f.member(Role.AGENT, op, email="agent@t.example", display_name="客服"),
         engineer=f.member(Role.ENGINEER, op, email="engineer@t.example", display_name="工程师"),
         analyst=f.member(Role.QUALITY_ANALYST, op, email="analyst@t.example", display_name="质检"),

@@ -91,7 +91,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
-    raise EnvError(f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite:// or postgres://)")
+    raise EnvError(
+        f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite:// or postgres://)"
+    )
 
 
 @dataclass(frozen=True)

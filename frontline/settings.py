@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from frontline.env import EnvError, database_from_url, email_from_url, env_bool, env_int, env_list, env_str
+from frontline.env import (
+    EnvError,
+    database_from_url,
+    email_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("FRONTLINE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("FRONTLINE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 FRONTLINE_ENV = env_str("FRONTLINE_ENV", "development")
@@ -25,7 +33,9 @@ if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
     raise EnvError("SECRET_KEY must be set to a long random value in production")
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
@@ -86,7 +96,9 @@ TEMPLATES = [
 
 DATABASES = {
     "default": database_from_url(
-        env_str("DATABASE_URL", "sqlite:///var/frontline.sqlite3"), base_dir=BASE_DIR
+        # The default database lives in FRONTLINE_VAR_DIR beside the embedded broker.
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'frontline.sqlite3'}"),
+        base_dir=BASE_DIR,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +143,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(
+    exist_ok=True
+)  # WhiteNoise warns at start when it is missing (before collectstatic)
 # Front-end packages come from the npm registry at setup (package.json) and are served from here.
 _NODE = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
@@ -168,7 +183,9 @@ REDIS_URL = env_str("REDIS_URL", "")
 MQTT_URL = env_str("MQTT_URL", "")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -216,7 +233,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer"
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontline API",
@@ -270,7 +289,11 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -280,3 +303,6 @@ if FRONTLINE_ENV == "test":
     # Fast hashing in tests only; the production list above stays Argon2-first.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CELERY_BROKER_URL = REDIS_URL or "memory://"
+    # Live-server threads must not keep connections open past a request: PostgreSQL
+    # refuses to drop the test database while a session is still attached.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -21,7 +21,9 @@ urlpatterns = [
     path("i18n/set-language/", core_views.set_language, name="set-language"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),

@@ -27,12 +27,16 @@ def home(request):
         "assets": asset_figures["total"],
         "assets_faulty": asset_figures["faulty"],
         "assets_maintenance": asset_figures["maintenance"],
-        "customers": Organization.objects.visible_to(user).filter(kind=OrganizationKind.CUSTOMER).count(),
+        "customers": Organization.objects.visible_to(user)
+        .filter(kind=OrganizationKind.CUSTOMER)
+        .count(),
         "teams": Team.objects.visible_to(user).count(),
     }
     recent_projects = projects.select_related("customer").order_by("-contract_start", "pk")[:5]
     by_category = (
-        assets.values("model__category").annotate(n=Count("pk")).order_by("-n", "model__category")[:8]
+        assets.values("model__category")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "model__category")[:8]
     )
     return render(
         request,

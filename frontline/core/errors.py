@@ -18,7 +18,10 @@ class DomainError(Exception):
         self.message = message if message is not None else self.default_message
         if code:
             self.code = code
-        self.fields = {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in (fields or {}).items()}
+        self.fields = {
+            k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])]
+            for k, v in (fields or {}).items()
+        }
         super().__init__(str(self.message))
 
 
@@ -49,10 +52,15 @@ class Conflict(DomainError):
 def from_django_validation(exc) -> ValidationFailed:
     """Turn a django.core.exceptions.ValidationError into a ValidationFailed."""
     if hasattr(exc, "error_dict"):
-        fields = {name: [str(m) for e in errs for m in e.messages] for name, errs in exc.error_dict.items()}
+        fields = {
+            name: [str(m) for e in errs for m in e.messages]
+            for name, errs in exc.error_dict.items()
+        }
         non_field = fields.pop("__all__", None)
         message = non_field[0] if non_field else ValidationFailed.default_message
         if non_field:
             fields["non_field_errors"] = non_field
         return ValidationFailed(message, fields=fields)
-    return ValidationFailed(exc.messages[0] if exc.messages else None, fields={"non_field_errors": exc.messages})
+    return ValidationFailed(
+        exc.messages[0] if exc.messages else None, fields={"non_field_errors": exc.messages}
+    )

@@ -13,5 +13,9 @@ from django.db import models
 
 def lock(model_or_queryset, pk):
     """Fetch one row under a row lock (call inside transaction.atomic())."""
-    qs = model_or_queryset if isinstance(model_or_queryset, models.QuerySet) else model_or_queryset._default_manager
+    qs = (
+        model_or_queryset
+        if isinstance(model_or_queryset, models.QuerySet)
+        else model_or_queryset._default_manager
+    )
     return qs.select_for_update(of=("self",)).get(pk=pk)

@@ -52,7 +52,9 @@ class ScopedQuerysetMixin(LoginRequiredMixin):
     write_capability: str = ""
 
     def can_write(self, obj=None) -> bool:
-        return bool(self.write_capability) and self.request.user.has_capability(self.write_capability)
+        return bool(self.write_capability) and self.request.user.has_capability(
+            self.write_capability
+        )
 
 
 class ScopedListView(ScopedQuerysetMixin, generic.ListView):
@@ -69,8 +71,12 @@ class ScopedListView(ScopedQuerysetMixin, generic.ListView):
         qs = super().get_queryset()
         self.filterset = None
         if self.filterset_class is not None:
-            self.filterset = self.filterset_class(self.request.GET or None, queryset=qs, request=self.request)
-            qs = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else qs
+            self.filterset = self.filterset_class(
+                self.request.GET or None, queryset=qs, request=self.request
+            )
+            if self.filterset.is_bound:
+                # An invalid filter shows nothing (the form says why), never the unfiltered list.
+                qs = self.filterset.qs if self.filterset.is_valid() else qs.none()
         self.search = self.request.GET.get("q", "").strip()[:100]
         if self.search and self.search_fields:
             cond = models.Q()
@@ -109,7 +115,9 @@ class ScopedDetailView(ScopedQuerysetMixin, generic.DetailView):
         user = self.request.user
         ctx["can_edit"] = self.can_write(self.object)
         if user.has_capability(Cap.VIEW_AUDIT):
-            ctx["audit_entries"] = list(AuditEntry.objects.for_object(self.object)[: self.audit_limit])
+            ctx["audit_entries"] = list(
+                AuditEntry.objects.for_object(self.object)[: self.audit_limit]
+            )
         return ctx
 
 

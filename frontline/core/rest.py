@@ -103,9 +103,17 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if len(raw) > 6 or not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+        if (
+            len(raw) > 6
+            or not (raw.isascii() and raw.isdigit())
+            or not 1 <= int(raw) <= self.max_page_size
+        ):
             raise exceptions.ValidationError(
-                {"page_size": [_("Must be a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]}
+                {
+                    "page_size": [
+                        _("Must be a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
             )
         return int(raw)
 
@@ -124,7 +132,9 @@ class StrictQueryParamsBackend:
         allowed |= set(getattr(view, "extra_query_params", ()))
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
-            raise exceptions.ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
+            raise exceptions.ValidationError(
+                {name: [_("Unknown query parameter.")] for name in unknown}
+            )
         return queryset
 
     def get_schema_operation_parameters(self, view):
@@ -143,12 +153,14 @@ class AllowlistOrderingFilter(OrderingFilter):
         bad = [t for t in terms if t.lstrip("-") not in allowed]
         if bad or not terms:
             raise exceptions.ValidationError(
-                {self.ordering_param: [_("Order by one of: %(fields)s.") % {"fields": ", ".join(sorted(allowed))}]}
+                {
+                    self.ordering_param: [
+                        _("Order by one of: %(fields)s.") % {"fields": ", ".join(sorted(allowed))}
+                    ]
+                }
             )
         return [*terms, "-pk" if terms[0].startswith("-") else "pk"]
 
 
 class SearchBackend(SearchFilter):
     search_param = "search"
-
-

@@ -21,7 +21,11 @@ def _check_database() -> dict:
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any failure means "down"
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": True, "vendor": connection.vendor, "ms": round((time.monotonic() - started) * 1000, 1)}
+    return {
+        "ok": True,
+        "vendor": connection.vendor,
+        "ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 def _check_broker() -> dict:
@@ -43,7 +47,9 @@ def healthz(request):
     """200 when the database and the broker answer, 503 otherwise (no secrets in the body)."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )
 
 
 @require_POST
@@ -54,12 +60,16 @@ def set_language(request):
     language = request.POST.get("language", "")
     valid = {code for code, _ in settings.LANGUAGES}
     next_url = request.POST.get("next") or request.headers.get("referer") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/"
     response = HttpResponseRedirect(next_url)
     if language in valid:
         if request.user.is_authenticated:
-            account_services.update_preferences(actor=request.user, user=request.user, preferred_language=language)
+            account_services.update_preferences(
+                actor=request.user, user=request.user, preferred_language=language
+            )
         translation.activate(language)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

@@ -55,7 +55,9 @@ class Site(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     notes = models.TextField(_("access notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -68,19 +70,26 @@ class Site(models.Model):
         verbose_name_plural = _("sites")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "name"], name="site_name_unique_per_customer"),
-            models.CheckConstraint(
-                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
-                name="site_latitude_range",
+            models.UniqueConstraint(
+                fields=["customer", "name"], name="site_name_unique_per_customer"
             ),
             models.CheckConstraint(
-                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="site_latitude_range",
+                violation_error_message=_("Latitude must be between -90 and 90."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
                 name="site_longitude_range",
+                violation_error_message=_("Longitude must be between -180 and 180."),
             ),
             models.CheckConstraint(
                 condition=(models.Q(latitude__isnull=True) & models.Q(longitude__isnull=True))
                 | (models.Q(latitude__isnull=False) & models.Q(longitude__isnull=False)),
                 name="site_coordinates_both_or_neither",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
             ),
         ]
         indexes = [models.Index(fields=["customer", "name"], name="site_customer_name_idx")]
@@ -106,7 +115,9 @@ class Project(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    sites = models.ManyToManyField(Site, blank=True, related_name="projects", verbose_name=_("sites"))
+    sites = models.ManyToManyField(
+        Site, blank=True, related_name="projects", verbose_name=_("sites")
+    )
     contract_start = models.DateField(_("contract start"), null=True, blank=True)
     contract_end = models.DateField(_("contract end"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -125,9 +136,12 @@ class Project(models.Model):
                 | models.Q(contract_end__isnull=True)
                 | models.Q(contract_end__gte=models.F("contract_start")),
                 name="project_contract_dates_ordered",
+                violation_error_message=_("The contract cannot end before it starts."),
             )
         ]
-        indexes = [models.Index(fields=["customer", "is_active"], name="project_customer_active_idx")]
+        indexes = [
+            models.Index(fields=["customer", "is_active"], name="project_customer_active_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -172,7 +186,10 @@ class AssetModel(models.Model):
         ordering = ["manufacturer", "model"]
         constraints = [
             models.UniqueConstraint(fields=["manufacturer", "model"], name="asset_model_unique"),
-            models.CheckConstraint(condition=models.Q(category__in=AssetCategory.values), name="asset_model_category_valid"),
+            models.CheckConstraint(
+                condition=models.Q(category__in=AssetCategory.values),
+                name="asset_model_category_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +204,18 @@ class AssetStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
+# Which status an asset may move to from each status. Retired equipment stays retired:
+# a replacement is a new asset, so its history is not mixed with the old one's.
+ASSET_STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    **{
+        status: frozenset(set(AssetStatus.values) - {status})
+        for status in AssetStatus.values
+        if status != AssetStatus.RETIRED
+    },
+    AssetStatus.RETIRED: frozenset(),
+}
+
+
 class AssetQuerySet(models.QuerySet):
     def visible_to(self, user):
         return _customer_scoped(self, user, "site__customer_id")
@@ -195,7 +224,9 @@ class AssetQuerySet(models.QuerySet):
 class Asset(models.Model):
     """A piece of equipment at a site, optionally part of a larger asset."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="assets", verbose_name=_("site"))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="assets", verbose_name=_("site")
+    )
     model = models.ForeignKey(
         AssetModel, on_delete=models.PROTECT, related_name="assets", verbose_name=_("model")
     )
@@ -204,9 +235,16 @@ class Asset(models.Model):
     location = models.CharField(_("location"), max_length=200, blank=True)
     installed_on = models.DateField(_("installed"), null=True, blank=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("part of")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of"),
     )
-    status = models.CharField(_("status"), max_length=32, choices=AssetStatus.choices, default=AssetStatus.IN_SERVICE)
+    status = models.CharField(
+        _("status"), max_length=32, choices=AssetStatus.choices, default=AssetStatus.IN_SERVICE
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -217,9 +255,17 @@ class Asset(models.Model):
         verbose_name_plural = _("assets")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["model", "serial"], name="asset_serial_unique_per_model"),
-            models.CheckConstraint(condition=models.Q(status__in=AssetStatus.values), name="asset_status_valid"),
-            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="asset_not_own_parent"),
+            models.UniqueConstraint(
+                fields=["model", "serial"], name="asset_serial_unique_per_model"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AssetStatus.values), name="asset_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")),
+                name="asset_not_own_parent",
+                violation_error_message=_("An asset cannot be part of itself."),
+            ),
         ]
         indexes = [
             models.Index(fields=["site", "status"], name="asset_site_status_idx"),

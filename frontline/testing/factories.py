@@ -27,7 +27,9 @@ class OrganizationFactory(DjangoModelFactory):
 def operator() -> Organization:
     """The one operator organisation of the deployment (created on first use)."""
     org = Organization.objects.filter(kind=OrganizationKind.OPERATOR).first()
-    return org or OrganizationFactory(name="沪联设施服务", code="operator", kind=OrganizationKind.OPERATOR)
+    return org or OrganizationFactory(
+        name="沪联设施服务", code="operator", kind=OrganizationKind.OPERATOR
+    )
 
 
 class UserFactory(DjangoModelFactory):
@@ -57,7 +59,14 @@ class MembershipFactory(DjangoModelFactory):
 def member(role: str, organization: Organization | None = None, **user_kwargs) -> User:
     """A user with ``role`` in ``organization`` (the operator for operator roles)."""
     if organization is None:
-        if role in {Role.ADMIN, Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.ENGINEER, Role.QUALITY_ANALYST}:
+        if role in {
+            Role.ADMIN,
+            Role.MANAGER,
+            Role.DISPATCHER,
+            Role.AGENT,
+            Role.ENGINEER,
+            Role.QUALITY_ANALYST,
+        }:
             organization = operator()
         elif role.startswith("partner"):
             organization = OrganizationFactory(kind=OrganizationKind.PARTNER)

@@ -18,8 +18,19 @@ from frontline.testing import factories as f
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", 1), ("42", 42), (str(2**63 - 1), 2**63 - 1), ("0", None), ("-1", None), ("abc", None),
-     ("9" * 30, None), (str(2**63), None), ("１２", None), ("", None), ("1.5", None)],
+    [
+        ("1", 1),
+        ("42", 42),
+        (str(2**63 - 1), 2**63 - 1),
+        ("0", None),
+        ("-1", None),
+        ("abc", None),
+        ("9" * 30, None),
+        (str(2**63), None),
+        ("１２", None),
+        ("", None),
+        ("1.5", None),
+    ],
 )
 def test_parse_id_accepts_only_database_sized_positive_integers(raw, expected):
     assert parse_id(raw) == expected
@@ -36,7 +47,9 @@ def test_domain_errors_become_code_detail_fields():
 
 
 def test_drf_validation_errors_list_every_field():
-    response = exception_handler(exceptions.ValidationError({"a": ["bad"], "b": {"c": ["worse"]}}), {})
+    response = exception_handler(
+        exceptions.ValidationError({"a": ["bad"], "b": {"c": ["worse"]}}), {}
+    )
     assert response.status_code == 400
     assert response.data["code"] == "invalid"
     assert response.data["fields"] == {"a": ["bad"], "b": ["c: worse"]}
@@ -55,7 +68,9 @@ class _ModelSerializer(StrictModelSerializer):
 
 @pytest.mark.django_db
 def test_strict_serializer_rejects_unknown_and_read_only_fields():
-    s = _ModelSerializer(data={"manufacturer": "Trane", "model": "CVHE", "category": "chiller", "id": 5, "owner": 1})
+    s = _ModelSerializer(
+        data={"manufacturer": "Trane", "model": "CVHE", "category": "chiller", "id": 5, "owner": 1}
+    )
     assert not s.is_valid()
     assert set(s.errors) == {"id", "owner"}
 
@@ -93,7 +108,9 @@ def test_audit_entries_record_old_and_new_and_are_append_only(cast):
     diff = audit.apply_changes(model, {"model": "YK-2", "manufacturer": "York"})
     assert diff == {"model": ["YK-1", "YK-2"]}
     model.save()
-    entry = audit.record(actor=cast.manager, instance=model, action=audit.AuditAction.UPDATE, changes=diff)
+    entry = audit.record(
+        actor=cast.manager, instance=model, action=audit.AuditAction.UPDATE, changes=diff
+    )
 
     stored = AuditEntry.objects.for_object(model).get()
     assert stored.actor == cast.manager

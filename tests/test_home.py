@@ -1,0 +1,66 @@
+"""The home page shows real figures, and only for what the user may see."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from frontline.sites.models import AssetStatus
+from frontline.testing import factories as f
+
+
+@pytest.fixture
+def estate(cast):
+    """Customer A has 2 sites with 3 assets (one faulty); customer B has 1 site with 1 asset."""
+    a1 = f.SiteFactory(customer=cast.customer_a)
+    a2 = f.SiteFactory(customer=cast.customer_a)
+    b1 = f.SiteFactory(customer=cast.customer_b)
+    f.AssetFactory(site=a1)
+    f.AssetFactory(site=a1, status=AssetStatus.FAULTY)
+    f.AssetFactory(site=a2)
+    f.AssetFactory(site=b1)
+    f.ProjectFactory(customer=cast.customer_a)
+    f.ProjectFactory(customer=cast.customer_b, is_active=False)
+    return cast
+
+
+def _figure(html: str, name: str) -> str:
+    marker = f'data-figure="{name}">'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index("<", start)].strip()
+
+
+@pytest.mark.django_db
+def test_operator_staff_see_figures_for_every_customer(client, estate):
+    client.force_login(estate.dispatcher)
+    html = client.get(reverse("home")).content.decode()
+    assert _figure(html, "sites") == "3"
+    assert _figure(html, "assets") == "4"
+    assert _figure(html, "projects_active") == "1"
+    assert _figure(html, "customers") == "2"
+
+
+@pytest.mark.django_db
+def test_a_customer_sees_only_its_own_figures(client, estate):
+    client.force_login(estate.customer_b_admin)
+    html = client.get(reverse("home")).content.decode()
+    assert _figure(html, "sites") == "1"
+    assert _figure(html, "assets") == "1"
+    assert _figure(html, "projects_active") == "0"
+    assert _figure(html, "customers") == "1"
+
+
+@pytest.mark.django_db
+def test_home_requires_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_home_runs_a_bounded_number_of_queries(client, estate, django_assert_max_num_queries):
+    client.force_login(estate.manager)
+    for _ in range(10):
+        f.AssetFactory(site=f.SiteFactory(customer=estate.customer_a))
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("home")).status_code == 200
