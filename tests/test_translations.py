@@ -10,9 +10,18 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-PO = Path(__file__).resolve().parent.parent / "frontline" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+PO = (
+    Path(__file__).resolve().parent.parent
+    / "frontline"
+    / "locale"
+    / "zh_Hans"
+    / "LC_MESSAGES"
+    / "django.po"
+)
 
-needs_gettext = pytest.mark.skipif(shutil.which("msgattrib") is None, reason="GNU gettext is not installed")
+needs_gettext = pytest.mark.skipif(
+    shutil.which("msgattrib") is None, reason="GNU gettext is not installed"
+)
 
 
 @needs_gettext
@@ -21,7 +30,11 @@ def test_every_zh_hans_message_is_translated_and_not_fuzzy(which):
     out = subprocess.run(
         ["msgattrib", which, "--no-obsolete", str(PO)], capture_output=True, text=True, check=True
     ).stdout
-    entries = [block for block in out.split("\n\n") if "msgid" in block and 'msgid ""\nmsgstr ""\n"' not in block]
+    entries = [
+        block
+        for block in out.split("\n\n")
+        if "msgid" in block and 'msgid ""\nmsgstr ""\n"' not in block
+    ]
     assert entries == [], f"{len(entries)} zh-Hans entries need work:\n" + "\n\n".join(entries[:10])
 
 
