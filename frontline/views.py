@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from frontline.accounts.models import Organization, OrganizationKind, Team
-from frontline.sites.models import Asset, AssetStatus, Project, Site
+from frontline.sites.models import Asset, AssetCategory, AssetStatus, Project, Site
 
 
 @login_required
@@ -33,11 +33,13 @@ def home(request):
         "teams": Team.objects.visible_to(user).count(),
     }
     recent_projects = projects.select_related("customer").order_by("-contract_start", "pk")[:5]
-    by_category = (
-        assets.values("model__category")
+    labels = dict(AssetCategory.choices)
+    by_category = [
+        {"label": labels.get(row["model__category"], row["model__category"]), "n": row["n"]}
+        for row in assets.values("model__category")
         .annotate(n=Count("pk"))
         .order_by("-n", "model__category")[:8]
-    )
+    ]
     return render(
         request,
         "home.html",

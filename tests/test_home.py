@@ -64,3 +64,19 @@ def test_home_runs_a_bounded_number_of_queries(client, estate, django_assert_max
         f.AssetFactory(site=f.SiteFactory(customer=estate.customer_a))
     with django_assert_max_num_queries(14):
         assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_assets_by_category_show_translated_labels(client, estate):
+    client.force_login(estate.manager)
+    html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "冷水机组" in html
+    assert ">chiller<" not in html
+
+
+@pytest.mark.django_db
+def test_only_the_most_specific_navigation_item_is_active(client, cast):
+    client.force_login(cast.dispatcher)
+    nav = client.get(reverse("sites:site-map")).context["nav_items"]
+    active = [item["url"] for item in nav if item["active"]]
+    assert active == [reverse("sites:site-map")]

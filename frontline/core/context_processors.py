@@ -26,9 +26,13 @@ def frontline(request):
         for name, label, icon, cap in NAVIGATION:
             if cap and not user.has_capability(cap):
                 continue
-            url = reverse(name)
-            active = path == url if url == "/" else path.startswith(url)
-            nav.append({"url": url, "label": label, "icon": icon, "active": active})
+            nav.append({"url": reverse(name), "label": label, "icon": icon, "active": False})
+        # The longest matching prefix wins, so /sites/map/ lights up Map, not Sites too.
+        matches = [
+            i for i in nav if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))
+        ]
+        if matches:
+            max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {
         "nav_items": nav,
         "SITE_URL": settings.SITE_URL,
