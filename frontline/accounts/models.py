@@ -354,7 +354,15 @@ class Skill(models.Model):
         return self.name
 
 
+class EngineerSkillQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A skill row is visible with the person it belongs to."""
+        return self.filter(user__in=User.objects.visible_to(user).values("pk"))
+
+
 class EngineerSkill(models.Model):
+    """How well one engineer masters one skill (level 1–5)."""
+
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="skills", verbose_name=_("engineer")
     )
@@ -364,6 +372,8 @@ class EngineerSkill(models.Model):
     level = models.PositiveSmallIntegerField(
         _("level"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+
+    objects = EngineerSkillQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("engineer skill")

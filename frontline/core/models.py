@@ -16,6 +16,12 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The audit trail is for operator staff whose role includes it (``view_audit``)."""
+        if not getattr(user, "is_authenticated", False) or not user.has_capability("view_audit"):
+            return self.none()
+        return self
+
     def for_object(self, obj):
         ct = ContentType.objects.get_for_model(type(obj))
         return self.filter(content_type=ct, object_id=str(obj.pk))

@@ -116,7 +116,7 @@ class ScopedDetailView(ScopedQuerysetMixin, generic.DetailView):
         ctx["can_edit"] = self.can_write(self.object)
         if user.has_capability(Cap.VIEW_AUDIT):
             ctx["audit_entries"] = list(
-                AuditEntry.objects.for_object(self.object)[: self.audit_limit]
+                AuditEntry.objects.visible_to(user).for_object(self.object)[: self.audit_limit]
             )
         return ctx
 
