@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from frontline import views
@@ -20,7 +18,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("frontline/favicon.svg"), permanent=True)),
+    path("favicon.ico", core_views.favicon),
     path("i18n/set-language/", core_views.set_language, name="set-language"),
     path(
         "accounts/login/",

@@ -35,7 +35,7 @@ from frontline.accounts.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from frontline.core.api import ScopedModelViewSet
+from frontline.core.api import DESTROY_RESPONSES, ScopedModelViewSet
 
 
 class ServiceViewSet(ScopedModelViewSet):
@@ -78,26 +78,47 @@ class ServiceViewSet(ScopedModelViewSet):
         obj = self.service_update(instance, dict(serializer.validated_data))
         return self.respond(obj)
 
+    def perform_destroy(self, instance):
+        self.service_destroy(instance)
+
     def service_create(self, data: dict):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def service_destroy(self, instance):  # pragma: no cover - abstract (only with "delete")
         raise NotImplementedError
 
     def service_update(self, instance, data: dict):  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-def _write_schema(create_request, update_request, read):
-    return {
+DELETABLE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+
+
+def _write_schema(create_request, update_request, read, *, destroy_summary=""):
+    schema = {
         "create": extend_schema(request=create_request, responses={201: read}),
         "partial_update": extend_schema(request=update_request, responses=read),
     }
+    if destroy_summary:
+        schema["destroy"] = extend_schema(summary=destroy_summary, responses=DESTROY_RESPONSES)
+    return schema
 
 
 @extend_schema_view(
-    **_write_schema(OrganizationSerializer, OrganizationSerializer, OrganizationSerializer)
+    **_write_schema(
+        OrganizationSerializer,
+        OrganizationSerializer,
+        OrganizationSerializer,
+        destroy_summary=(
+            "Delete an organisation without people, teams, sites or projects "
+            "(operator admins; never the operator; else 409)"
+        ),
+    )
 )
 class OrganizationViewSet(ServiceViewSet):
     """Companies: the operator, its customers, partner outlets and suppliers."""
 
+    http_method_names = DELETABLE_METHODS
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilter
@@ -110,6 +131,9 @@ class OrganizationViewSet(ServiceViewSet):
 
     def service_update(self, instance, data):
         return services.update_organization(actor=self.request.user, organization=instance, **data)
+
+    def service_destroy(self, instance):
+        services.delete_organization(actor=self.request.user, organization=instance)
 
 
 @extend_schema_view(**_write_schema(UserCreateSerializer, UserUpdateSerializer, UserSerializer))
@@ -146,11 +170,17 @@ class UserViewSet(ServiceViewSet):
 
 
 @extend_schema_view(
-    **_write_schema(MembershipSerializer, MembershipUpdateSerializer, MembershipSerializer)
+    **_write_schema(
+        MembershipSerializer,
+        MembershipUpdateSerializer,
+        MembershipSerializer,
+        destroy_summary="Take a person out of their organisation (operator admins; never oneself)",
+    )
 )
 class MembershipViewSet(ServiceViewSet):
     """A person's place and role in an organisation."""
 
+    http_method_names = DELETABLE_METHODS
     queryset = Membership.objects.all()
     serializer_class = MembershipSerializer
     update_serializer_class = MembershipUpdateSerializer
@@ -169,11 +199,22 @@ class MembershipViewSet(ServiceViewSet):
     def service_update(self, instance, data):
         return services.update_membership(actor=self.request.user, membership=instance, **data)
 
+    def service_destroy(self, instance):
+        services.delete_membership(actor=self.request.user, membership=instance)
 
-@extend_schema_view(**_write_schema(TeamSerializer, TeamUpdateSerializer, TeamSerializer))
+
+@extend_schema_view(
+    **_write_schema(
+        TeamSerializer,
+        TeamUpdateSerializer,
+        TeamSerializer,
+        destroy_summary="Disband a team (its members keep their accounts)",
+    )
+)
 class TeamViewSet(ServiceViewSet):
     """Teams that share a queue, with the way field work reaches them."""
 
+    http_method_names = DELETABLE_METHODS
     queryset = Team.objects.prefetch_related("members")
     serializer_class = TeamSerializer
     update_serializer_class = TeamUpdateSerializer
@@ -192,6 +233,9 @@ class TeamViewSet(ServiceViewSet):
 
     def service_update(self, instance, data):
         return services.update_team(actor=self.request.user, team=instance, **data)
+
+    def service_destroy(self, instance):
+        services.delete_team(actor=self.request.user, team=instance)
 
 
 @extend_schema_view(

@@ -8,27 +8,25 @@ mutated the instance it was given) and writes one audit entry per changed row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from frontline.accounts import access
+from frontline.accounts import access, checks
 from frontline.accounts.models import (
     DispatchMode,
     Membership,
     Organization,
     Team,
     User,
-    validate_time_zone,
 )
-from frontline.accounts.roles import Cap, OrganizationKind, Role, role_fits_kind
+from frontline.accounts.roles import Cap, OrganizationKind, role_fits_kind
 from frontline.core import audit
+from frontline.core.deletion import erase
 from frontline.core.errors import (
+    Conflict,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -39,6 +37,15 @@ ORGANIZATION_FIELDS = ("name", "code", "kind", "phone", "email", "address", "is_
 PROFILE_FIELDS = ("display_name", "phone", "preferred_language", "time_zone")
 PROTECTED_USER_FIELDS = ("role", "organization", "is_staff", "is_superuser", "is_active", "email")
 TEAM_FIELDS = ("name", "description", "lead", "members", "dispatch_mode", "is_active")
+MEMBERSHIP_FIELDS = ("user", "organization", "role")
+TEAM_SNAPSHOT_FIELDS = ("organization", "name", "lead", "dispatch_mode", "is_active")
+
+ORGANIZATION_IN_USE = _(
+    "This organisation still has people, sites, projects or teams, so it cannot be deleted; "
+    "deactivate it instead."
+)
+MEMBERSHIP_IN_USE = _("This membership is still in use, so it cannot be removed.")
+TEAM_IN_USE = _("This team is still in use, so it cannot be deleted; deactivate it instead.")
 
 
 # ---------------------------------------------------------------- helpers
@@ -72,56 +79,6 @@ def _lock(model, pk: int):
         return model.objects.select_for_update().get(pk=pk)
     except model.DoesNotExist:
         raise NotFound()
-
-
-def _check_grant(actor: User, organization: Organization, role: str) -> None:
-    """The role ceiling: the actor may give ``role`` in ``organization``, and it fits the kind."""
-    if not access.may_manage_users_in(actor, organization.pk):
-        raise PermissionDenied(_("You can only manage people in your own organisation."))
-    if not access.may_grant(actor, organization.pk, role):
-        raise PermissionDenied(_("You cannot give this role."))
-    if role not in Role.values or not role_fits_kind(role, organization.kind):
-        raise ValidationFailed(
-            fields={
-                "role": [
-                    _("This role does not exist in a %(kind)s organisation.")
-                    % {"kind": organization.get_kind_display()}
-                ]
-            }
-        )
-
-
-def _validate_profile(changes: dict[str, Any]) -> None:
-    if "preferred_language" in changes and changes["preferred_language"] not in {
-        "",
-        *dict(settings.LANGUAGES),
-    }:
-        raise ValidationFailed(fields={"preferred_language": [_("Choose zh-hans or en.")]})
-    if "time_zone" in changes:
-        try:
-            validate_time_zone(str(changes["time_zone"]))
-        except DjangoValidationError as exc:
-            raise ValidationFailed(fields={"time_zone": list(exc.messages)})
-    if "display_name" in changes:
-        changes["display_name"] = str(changes["display_name"]).strip()
-        if not changes["display_name"]:
-            raise ValidationFailed(fields={"display_name": [_("A display name is required.")]})
-
-
-def _normalise_email(email: str, *, exclude_pk: int | None = None) -> str:
-    email = User.objects.normalize_email(str(email or "").strip()).lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError as exc:
-        raise ValidationFailed(fields={"email": list(exc.messages)})
-    clash = User.objects.filter(email__iexact=email)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationFailed(
-            fields={"email": [_("A user with this email address already exists.")]}
-        )
-    return email
 
 
 # ---------------------------------------------------------------- organisations
@@ -212,6 +169,30 @@ def update_organization(*, actor: User, organization: Organization, **changes) -
     return org
 
 
+def delete_organization(*, actor: User, organization: Organization) -> None:
+    """Erase an organisation registered by mistake (operator admins only).
+
+    Never the operator, and never one with people, teams, sites or projects: those are
+    deactivated instead. Sites and projects are found by their protected foreign keys,
+    so this app does not need to know about them.
+    """
+    if not access.is_operator_admin(actor):
+        raise PermissionDenied()
+    with transaction.atomic():
+        org = _lock(Organization, organization.pk)
+        if org.kind == OrganizationKind.OPERATOR:
+            raise PermissionDenied(_("The operator organisation cannot be deleted."))
+        if org.memberships.exists() or org.teams.exists():
+            raise Conflict(ORGANIZATION_IN_USE, code="organization_in_use")
+        erase(
+            actor=actor,
+            instance=org,
+            fields=ORGANIZATION_FIELDS,
+            in_use_message=ORGANIZATION_IN_USE,
+            in_use_code="organization_in_use",
+        )
+
+
 # ---------------------------------------------------------------- users
 
 
@@ -231,15 +212,15 @@ def create_user(
 
     Without a password the account cannot sign in until the person resets it.
     """
-    _check_grant(actor, organization, role)
+    checks.check_grant(actor, organization, role)
     profile = {
         "display_name": display_name,
         "phone": phone or "",
         "preferred_language": preferred_language or "",
         "time_zone": time_zone,
     }
-    _validate_profile(profile)
-    email = _normalise_email(email)
+    checks.validate_profile(profile)
+    email = checks.normalise_email(email)
     user = User(email=email, **profile)
     if password:
         try:
@@ -308,9 +289,9 @@ def update_user(*, actor: User, user: User, **changes) -> User:
         locked = _lock_user(user.pk)
         _check_user_change(actor, locked, changes)
         membership_changes = {k: changes.pop(k) for k in ("role", "organization") if k in changes}
-        _validate_profile(changes)
+        checks.validate_profile(changes)
         if "email" in changes:
-            changes["email"] = _normalise_email(changes["email"], exclude_pk=locked.pk)
+            changes["email"] = checks.normalise_email(changes["email"], exclude_pk=locked.pk)
         if membership_changes:
             _change_membership(actor, locked, membership_changes)
         diff = audit.apply_changes(locked, changes)
@@ -332,7 +313,7 @@ def _change_membership(actor: User, user: User, changes: dict) -> Membership:
             fields={"organization": [_("Give both an organisation and a role.")]}
         )
     org = _lock(Organization, org.pk)
-    _check_grant(actor, org, role)
+    checks.check_grant(actor, org, role)
     if current is None:
         membership = Membership.objects.create(user=user, organization=org, role=role)
         audit.record(
@@ -373,7 +354,7 @@ def deactivate_user(*, actor: User, user: User) -> User:
 def update_preferences(*, actor: User, user: User, **changes) -> User:
     """Change a user's own display name, phone, language or time zone."""
     _reject_unknown(changes, PROFILE_FIELDS)
-    _validate_profile(changes)
+    checks.validate_profile(changes)
     with transaction.atomic():
         locked = _lock_user(user.pk)
         if actor.pk != locked.pk and not access.may_manage_user(actor, locked):
@@ -426,6 +407,50 @@ def update_membership(*, actor: User, membership: Membership, **changes) -> Memb
             raise PermissionDenied()
         _change_membership(actor, target, changes)
     return Membership.objects.select_related("user", "organization").get(pk=membership.pk)
+
+
+def delete_membership(*, actor: User, membership: Membership) -> None:
+    """Take a person out of their organisation (operator admins only, never themselves).
+
+    They keep their account but lose their role, and leave that organisation's teams
+    (as member and as lead), each change audited on the team.
+    """
+    if not access.is_operator_admin(actor):
+        raise PermissionDenied()
+    if actor.pk == membership.user_id:
+        raise PermissionDenied(_("You cannot remove your own membership."))
+    user_id = Membership.objects.filter(pk=membership.pk).values_list("user_id", flat=True).first()
+    if user_id is None:
+        raise NotFound()
+    with transaction.atomic():
+        # Lock order everywhere: the user, then their membership, then teams.
+        target = _lock_user(user_id)
+        if not access.may_manage_user(actor, target):
+            raise PermissionDenied()
+        locked = _lock(Membership, membership.pk)
+        _leave_teams(actor, target, locked.organization_id)
+        erase(
+            actor=actor,
+            instance=locked,
+            fields=MEMBERSHIP_FIELDS,
+            in_use_message=MEMBERSHIP_IN_USE,
+        )
+
+
+def _leave_teams(actor: User, person: User, organization_id: int) -> None:
+    """Remove ``person`` from the teams of an organisation they no longer belong to."""
+    theirs = Team.objects.filter(organization_id=organization_id).filter(
+        models.Q(members=person) | models.Q(lead=person)
+    )
+    for team in Team.objects.select_for_update().filter(pk__in=theirs.values("pk")).order_by("pk"):
+        old_members = list(team.members.all())
+        new_members = [m for m in old_members if m.pk != person.pk]
+        diff = audit.apply_changes(team, {"lead": None} if team.lead_id == person.pk else {})
+        if diff:
+            team.save(update_fields=list(diff))
+        team.members.remove(person)
+        diff |= audit.m2m_diff("members", old_members, new_members)
+        audit.record(actor=actor, instance=team, action=audit.AuditAction.UPDATE, changes=diff)
 
 
 # ---------------------------------------------------------------- teams
@@ -500,9 +525,7 @@ def create_team(
             instance=team,
             action=audit.AuditAction.CREATE,
             changes={
-                **audit.snapshot(
-                    team, ["organization", "name", "lead", "dispatch_mode", "is_active"]
-                ),
+                **audit.snapshot(team, list(TEAM_SNAPSHOT_FIELDS)),
                 **audit.m2m_diff("members", [], members),
             },
         )
@@ -534,3 +557,20 @@ def update_team(*, actor: User, team: Team, **changes) -> Team:
             locked.members.set(new_members)
         audit.record(actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff)
     return locked
+
+
+def delete_team(*, actor: User, team: Team) -> None:
+    """Disband a team: its members keep their accounts; the audit keeps who was in it."""
+    with transaction.atomic():
+        locked = _lock(Team, team.pk)
+        if not access.may_manage_teams_of(actor, locked.organization_id):
+            raise PermissionDenied()
+        members = sorted(str(m) for m in locked.members.all())
+        locked.members.clear()
+        erase(
+            actor=actor,
+            instance=locked,
+            fields=TEAM_SNAPSHOT_FIELDS,
+            in_use_message=TEAM_IN_USE,
+            extra_changes={"members": [None, members]},
+        )

@@ -34,6 +34,7 @@ from frontline.core.pages import (
     ScopedDetailView,
     ScopedListView,
     ScopedQuerysetMixin,
+    ServiceDeleteView,
     ServiceFormView,
     style_form,
 )
@@ -121,6 +122,15 @@ class TeamEditView(TeamAccessMixin, ServiceFormView):
 
     def perform(self, form):
         return services.update_team(actor=self.request.user, team=self.object, **form.cleaned_data)
+
+
+class TeamDeleteView(TeamAccessMixin, ServiceDeleteView):
+    list_url_name = "accounts:team-list"
+    list_label = _("Teams")
+    success_message = _("Team deleted: %(name)s.")
+
+    def perform(self, obj):
+        services.delete_team(actor=self.request.user, team=obj)
 
 
 # ---------------------------------------------------------------- API tokens

@@ -60,6 +60,18 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(pk)
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every API error (``frontline.core.rest.exception_handler``); for the schema."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+# A service-backed DELETE: 204 when erased, 409 when something still depends on the record.
+DESTROY_RESPONSES = {204: None, 409: ErrorSerializer}
+
+
 # ---------------------------------------------------------------- viewset
 
 
@@ -73,7 +85,8 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     write_capability: str = ""
     lookup_value_regex = r"[^/]+"
-    # No DELETE unless a subclass implements it with a service (records are retired, not erased).
+    # No DELETE unless a subclass implements ``perform_destroy`` with a service and adds
+    # "delete" here: most records are retired, and only what nothing depends on is erased.
     http_method_names = ["get", "post", "patch", "head", "options"]
     ordering = ["pk"]
 

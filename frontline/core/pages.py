@@ -12,11 +12,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
 from frontline.accounts.roles import Cap
-from frontline.core.errors import DomainError
+from frontline.core.errors import DomainError, NotFound
+from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.models import AuditEntry
 from frontline.core.rest import parse_id
 
@@ -201,4 +204,54 @@ class ServiceFormView(ScopedQuerysetMixin, generic.FormView):
         return ctx
 
     def perform(self, form):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class ServiceDeleteView(ScopedQuerysetMixin, generic.View):
+    """Erase one record through a service: GET asks for confirmation, POST deletes.
+
+    Another organisation's record is a 404 and one the user may see but not change a
+    403, before anything else. When the service refuses (something still depends on
+    the record) its message is shown on the record's page and nothing changes.
+    Subclasses set ``model``, ``write_capability``, ``list_url_name``, ``list_label``
+    and implement ``perform(obj)``.
+    """
+
+    http_method_names = ["get", "post", "head", "options"]
+    template_name = "core/confirm_delete.html"
+    list_url_name = ""
+    list_label = ""
+    success_message = _("Deleted: %(name)s.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = self.get_object()
+        if not self.can_write(self.object):
+            raise DjangoPermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        context = {
+            "object": self.object,
+            "list_url": reverse(self.list_url_name),
+            "list_label": self.list_label,
+        }
+        return render(request, self.template_name, context)
+
+    def post(self, request, *args, **kwargs):
+        name = str(self.object)
+        try:
+            self.perform(self.object)
+        except DomainPermissionDenied:
+            raise DjangoPermissionDenied
+        except NotFound:
+            raise Http404
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(self.object.get_absolute_url())
+        messages.success(request, self.success_message % {"name": name})
+        return HttpResponseRedirect(reverse(self.list_url_name))
+
+    def perform(self, obj) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

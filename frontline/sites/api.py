@@ -2,8 +2,9 @@
 
 Reads go through ``visible_to(user)`` (another customer's record is a 404), every
 foreign key in a payload is checked against the same scoping, and every write is a
-service call. There is no DELETE: a site or project is deactivated and an asset
-retired with a PATCH, so history and the records that point at them stay intact.
+service call. DELETE erases only a record nothing depends on (else 409): a site or
+project in use is deactivated and an asset retired with a PATCH, so history and the
+records that point at them stay intact.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rest_framework import serializers
 from frontline.accounts.models import Organization
 from frontline.accounts.roles import Cap
 from frontline.core.api import (
+    DESTROY_RESPONSES,
     ScopedModelViewSet,
     ScopedPrimaryKeyRelatedField,
     StrictModelSerializer,
@@ -21,7 +23,7 @@ from frontline.core.api import (
 from frontline.sites import filters, services
 from frontline.sites.models import Asset, AssetModel, Project, Site
 
-WRITE_METHODS = ["get", "post", "patch", "head", "options"]
+WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
 # ---------------------------------------------------------------- serializers
 
@@ -137,6 +139,10 @@ class AssetSerializer(StrictModelSerializer):
     list=extend_schema(summary="List the sites you can see"),
     create=extend_schema(summary="Add a customer site"),
     partial_update=extend_schema(summary="Change a site (set is_active=false to deactivate it)"),
+    destroy=extend_schema(
+        summary="Delete a site that has no assets and no project (else 409)",
+        responses=DESTROY_RESPONSES,
+    ),
 )
 class SiteViewSet(ScopedModelViewSet):
     queryset = Site.objects.select_related("customer")
@@ -157,11 +163,15 @@ class SiteViewSet(ScopedModelViewSet):
             actor=self.request.user, site=serializer.instance, **serializer.validated_data
         )
 
+    def perform_destroy(self, instance):
+        services.delete_site(actor=self.request.user, site=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List the projects (service contracts) you can see"),
     create=extend_schema(summary="Record a service contract"),
     partial_update=extend_schema(summary="Change a project, including the sites it covers"),
+    destroy=extend_schema(summary="Delete a project", responses=DESTROY_RESPONSES),
 )
 class ProjectViewSet(ScopedModelViewSet):
     queryset = Project.objects.select_related("customer").prefetch_related("sites")
@@ -189,11 +199,17 @@ class ProjectViewSet(ScopedModelViewSet):
             actor=self.request.user, project=serializer.instance, **serializer.validated_data
         )
 
+    def perform_destroy(self, instance):
+        services.delete_project(actor=self.request.user, project=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List the equipment catalogue"),
     create=extend_schema(summary="Add a make and model of equipment"),
     partial_update=extend_schema(summary="Change an asset model"),
+    destroy=extend_schema(
+        summary="Delete an asset model no asset uses (else 409)", responses=DESTROY_RESPONSES
+    ),
 )
 class AssetModelViewSet(ScopedModelViewSet):
     queryset = AssetModel.objects.all()
@@ -214,11 +230,17 @@ class AssetModelViewSet(ScopedModelViewSet):
             actor=self.request.user, asset_model=serializer.instance, **serializer.validated_data
         )
 
+    def perform_destroy(self, instance):
+        services.delete_asset_model(actor=self.request.user, asset_model=instance)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List the assets (equipment) you can see"),
     create=extend_schema(summary="Register an asset at a site"),
     partial_update=extend_schema(summary="Change an asset (set status=retired to retire it)"),
+    destroy=extend_schema(
+        summary="Delete an asset that has no parts (else 409)", responses=DESTROY_RESPONSES
+    ),
 )
 class AssetViewSet(ScopedModelViewSet):
     queryset = Asset.objects.select_related("site__customer", "model", "parent")
@@ -245,3 +267,6 @@ class AssetViewSet(ScopedModelViewSet):
         serializer.instance = services.update_asset(
             actor=self.request.user, asset=serializer.instance, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance):
+        services.delete_asset(actor=self.request.user, asset=instance)

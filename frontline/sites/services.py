@@ -4,7 +4,9 @@ Pages, API, admin, imports and jobs all change these records through the functio
 here and nowhere else. Each one checks the actor's capability, re-reads the row under
 ``select_for_update`` (a form or serializer may have changed the caller's copy in
 memory), validates the whole result before writing anything, saves, and writes one
-``AuditEntry`` with old → new values, all inside one transaction.
+``AuditEntry`` with old → new values, all inside one transaction. The ``delete_*``
+verbs erase only records nothing depends on (a 409 Conflict says what to do instead)
+and record the last values before the row goes.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organization
 from frontline.accounts.roles import Cap, OrganizationKind
 from frontline.core import audit
+from frontline.core.deletion import erase
 from frontline.core.errors import (
+    Conflict,
     NotFound,
     PermissionDenied,
     ValidationFailed,
     from_django_validation,
 )
+from frontline.core.locks import lock_for_delete
 from frontline.sites.models import (
     ASSET_STATUS_TRANSITIONS,
     Asset,
@@ -65,6 +70,18 @@ DUPLICATE_PROJECT = _("Another project already uses this code.")
 DUPLICATE_ASSET_MODEL = _("This manufacturer already has a model with this name.")
 DUPLICATE_ASSET = _("An asset of this model with this serial number already exists.")
 CYCLE = _("An asset cannot be part of itself or of one of its own parts.")
+SITE_HAS_ASSETS = _(
+    "Assets are recorded at this site, so it cannot be deleted; deactivate it instead."
+)
+SITE_IN_PROJECT = _("A project covers this site, so it cannot be deleted; deactivate it instead.")
+SITE_IN_USE = _("This site is still in use, so it cannot be deleted; deactivate it instead.")
+PROJECT_IN_USE = _("This project is still in use, so it cannot be deleted; deactivate it instead.")
+ASSET_MODEL_IN_USE = _("Assets of this model are recorded, so it cannot be deleted.")
+ASSET_HAS_PARTS = _(
+    "This asset has parts, so it cannot be deleted; detach or delete them first, "
+    "or retire the asset instead."
+)
+ASSET_IN_USE = _("This asset is still in use, so it cannot be deleted; retire it instead.")
 
 Errors = dict[str, list[str]]
 
@@ -124,6 +141,14 @@ def _locked(model: type[models.Model], actor, pk):
         return model.objects.select_for_update(no_key=True).get(pk__in=visible)
     except model.DoesNotExist:
         raise NotFound()
+
+
+def _locked_for_delete(model: type[models.Model], actor, pk):
+    """Like :func:`_locked`, but a full row lock (see ``core.locks.lock_for_delete``)."""
+    locked = lock_for_delete(model.objects.visible_to(actor), pk)
+    if locked is None:
+        raise NotFound()
+    return locked
 
 
 def _save(
@@ -231,6 +256,18 @@ def update_site(*, actor, site: Site, **changes) -> Site:
     return locked
 
 
+def delete_site(*, actor, site: Site) -> None:
+    """Erase a site entered by mistake; one with assets or covered by a project is deactivated instead."""
+    _require(actor, Cap.MANAGE_SITES)
+    with transaction.atomic():
+        locked = _locked_for_delete(Site, actor, site.pk)
+        if locked.assets.exists():
+            raise Conflict(SITE_HAS_ASSETS, code="site_has_assets")
+        if locked.projects.exists():
+            raise Conflict(SITE_IN_PROJECT, code="site_in_project")
+        erase(actor=actor, instance=locked, fields=SITE_FIELDS, in_use_message=SITE_IN_USE)
+
+
 # ---------------------------------------------------------------- projects
 
 
@@ -330,6 +367,21 @@ def update_project(*, actor, project: Project, **changes) -> Project:
     return locked
 
 
+def delete_project(*, actor, project: Project) -> None:
+    """Erase a project; the sites it covered stay, and the audit keeps which they were."""
+    _require(actor, Cap.MANAGE_PROJECTS)
+    with transaction.atomic():
+        locked = _locked_for_delete(Project, actor, project.pk)
+        sites = list(locked.sites.all())
+        erase(
+            actor=actor,
+            instance=locked,
+            fields=PROJECT_FIELDS,
+            in_use_message=PROJECT_IN_USE,
+            extra_changes={"sites": [None, sorted(str(s) for s in sites)]},
+        )
+
+
 # ---------------------------------------------------------------- asset models
 
 
@@ -382,6 +434,21 @@ def update_asset_model(*, actor, asset_model: AssetModel, **changes) -> AssetMod
         _save(locked, duplicate={"model": [str(DUPLICATE_ASSET_MODEL)]}, update_fields=list(diff))
         audit.record(actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff)
     return locked
+
+
+def delete_asset_model(*, actor, asset_model: AssetModel) -> None:
+    """Remove a make and model from the catalogue while no asset is of that model."""
+    _require(actor, Cap.MANAGE_ASSET_MODELS)
+    with transaction.atomic():
+        locked = _locked_for_delete(AssetModel, actor, asset_model.pk)
+        if locked.assets.exists():
+            raise Conflict(ASSET_MODEL_IN_USE, code="asset_model_in_use")
+        erase(
+            actor=actor,
+            instance=locked,
+            fields=ASSET_MODEL_FIELDS,
+            in_use_message=ASSET_MODEL_IN_USE,
+        )
 
 
 # ---------------------------------------------------------------- assets
@@ -508,3 +575,13 @@ def update_asset(*, actor, asset: Asset, **changes) -> Asset:
         )
         audit.record(actor=actor, instance=locked, action=audit.AuditAction.UPDATE, changes=diff)
     return locked
+
+
+def delete_asset(*, actor, asset: Asset) -> None:
+    """Erase an asset registered by mistake; one with parts is refused (retire it instead)."""
+    _require(actor, Cap.MANAGE_ASSETS)
+    with transaction.atomic():
+        locked = _locked_for_delete(Asset, actor, asset.pk)
+        if locked.children.exists():
+            raise Conflict(ASSET_HAS_PARTS, code="asset_has_parts")
+        erase(actor=actor, instance=locked, fields=ASSET_FIELDS, in_use_message=ASSET_IN_USE)

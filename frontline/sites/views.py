@@ -19,7 +19,13 @@ from django.views import generic
 from django.views.decorators.http import require_GET
 
 from frontline.accounts.roles import Cap
-from frontline.core.pages import ScopedDetailView, ScopedListView, ServiceFormView, style_form
+from frontline.core.pages import (
+    ScopedDetailView,
+    ScopedListView,
+    ServiceDeleteView,
+    ServiceFormView,
+    style_form,
+)
 from frontline.core.rest import parse_id
 from frontline.sites import filters, forms, services
 from frontline.sites.models import Asset, Project, Site
@@ -141,6 +147,17 @@ class SiteEditView(SiteCreateView):
         return services.update_site(actor=self.request.user, site=self.object, **form.cleaned_data)
 
 
+class SiteDeleteView(ServiceDeleteView):
+    model = Site
+    write_capability = Cap.MANAGE_SITES
+    list_url_name = "sites:site-list"
+    list_label = _("Sites")
+    success_message = _("Site deleted: %(name)s.")
+
+    def perform(self, obj):
+        services.delete_site(actor=self.request.user, site=obj)
+
+
 class SiteMapView(LoginRequiredMixin, generic.TemplateView):
     """Sites on a map (Leaflet, started by sites/map.js) with the same sites listed beside it."""
 
@@ -251,6 +268,17 @@ class ProjectEditView(ProjectCreateView):
         )
 
 
+class ProjectDeleteView(ServiceDeleteView):
+    model = Project
+    write_capability = Cap.MANAGE_PROJECTS
+    list_url_name = "sites:project-list"
+    list_label = _("Projects")
+    success_message = _("Project deleted: %(name)s.")
+
+    def perform(self, obj):
+        services.delete_project(actor=self.request.user, project=obj)
+
+
 # ---------------------------------------------------------------- assets
 
 
@@ -324,6 +352,17 @@ class AssetEditView(AssetCreateView):
         return services.update_asset(
             actor=self.request.user, asset=self.object, **form.cleaned_data
         )
+
+
+class AssetDeleteView(ServiceDeleteView):
+    model = Asset
+    write_capability = Cap.MANAGE_ASSETS
+    list_url_name = "sites:asset-list"
+    list_label = _("Assets")
+    success_message = _("Asset deleted: %(name)s.")
+
+    def perform(self, obj):
+        services.delete_asset(actor=self.request.user, asset=obj)
 
 
 def _preset_site(request) -> Site | None:

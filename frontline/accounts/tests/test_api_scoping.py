@@ -330,10 +330,12 @@ def test_deactivate_via_api(world, api):
     assert User.objects.get(pk=world.customer_a_admin.pk).is_active
 
 
-def test_delete_and_put_are_not_offered(world, api):
+def test_people_are_deactivated_not_deleted_and_put_is_not_offered(world, api):
     client = api.as_user(world.admin)
     team = Team.objects.first()
-    assert client.delete(f"/api/v1/teams/{team.pk}/").status_code == 405
     assert client.put(f"/api/v1/teams/{team.pk}/", {"name": "x"}, format="json").status_code == 405
     assert client.delete(f"/api/v1/users/{world.agent.pk}/").status_code == 405
+    assert client.delete(f"/api/v1/tokens/{world.admin.api_tokens.get().pk}/").status_code == 405
     assert Team.objects.filter(pk=team.pk).exists()
+    assert User.objects.filter(pk=world.agent.pk, is_active=True).exists()
+    assert world.admin.api_tokens.exists()

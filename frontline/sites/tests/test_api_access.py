@@ -155,14 +155,6 @@ def test_patch_is_200_403_or_404(api, cast, world, role, kind, which):
 
 
 @pytest.mark.parametrize("kind", ENDPOINTS)
-def test_there_is_no_delete(api, cast, world, kind):
-    obj = world.obj(kind, "a")
-    response = api.as_user(cast.admin).delete(f"/api/v1/{kind}/{obj.pk}/")
-    assert response.status_code == 405
-    assert MODELS[kind].objects.filter(pk=obj.pk).exists()
-
-
-@pytest.mark.parametrize("kind", ENDPOINTS)
 def test_put_is_not_offered(api, cast, world, kind):
     obj = world.obj(kind, "a")
     response = api.as_user(cast.admin).put(f"/api/v1/{kind}/{obj.pk}/", {}, format="json")
