@@ -98,3 +98,23 @@ def api():
 @pytest.fixture
 def ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the session, end sessions that the live server's request threads left open.
+
+    Chromium keeps HTTP connections alive; the threads serving them may still hold a
+    PostgreSQL session when pytest-django drops the test database, which then fails
+    with "being accessed by other users". Only this worker's database is touched.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
