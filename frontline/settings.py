@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "frontline.core",
     "frontline.accounts",
     "frontline.sites",
+    "frontline.notifications",
+    "frontline.desk",
     "frontline.demo",
 ]
 

@@ -58,6 +58,14 @@ class Cap:
     MANAGE_ASSETS = "manage_assets"
     VIEW_AUDIT = "view_audit"
     USE_API_TOKENS = "use_api_tokens"
+    # Service desk
+    WORK_TICKETS = "work_tickets"  # take, reply, note, transition, hand off tickets of any customer
+    REASSIGN_TICKETS = "reassign_tickets"  # reassign at once, without the new owner's acceptance
+    CALL_FIRE = "call_fire"
+    MANAGE_DESK_CONFIG = "manage_desk_config"  # SLA policies, calendars, severity levels
+    MANAGE_PROBLEMS = "manage_problems"
+    VIEW_DESK_REPORTS = "view_desk_reports"
+    SUBMIT_TICKETS = "submit_tickets"  # customers, through the portal
 
 
 _STAFF = {
@@ -66,7 +74,11 @@ _STAFF = {
     Cap.VIEW_TEAMS,
     Cap.VIEW_AUDIT,
     Cap.USE_API_TOKENS,
+    # Every operator user can call for fire: the front line pulls the company in.
+    Cap.CALL_FIRE,
 }
+_DESK_WORK = {Cap.WORK_TICKETS}
+_DESK_LEAD = {Cap.WORK_TICKETS, Cap.REASSIGN_TICKETS, Cap.MANAGE_PROBLEMS, Cap.VIEW_DESK_REPORTS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
@@ -79,7 +91,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.MANAGE_PROJECTS,
             Cap.MANAGE_ASSET_MODELS,
             Cap.MANAGE_ASSETS,
+            Cap.MANAGE_DESK_CONFIG,
         }
+        | _DESK_LEAD
     ),
     Role.MANAGER: frozenset(
         _STAFF
@@ -90,13 +104,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.MANAGE_ASSET_MODELS,
             Cap.MANAGE_ASSETS,
         }
+        | _DESK_LEAD
     ),
-    Role.DISPATCHER: frozenset(_STAFF | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS}),
-    Role.AGENT: frozenset(_STAFF),
-    Role.ENGINEER: frozenset(_STAFF | {Cap.MANAGE_ASSETS}),
-    Role.QUALITY_ANALYST: frozenset(_STAFF),
-    Role.CUSTOMER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.USE_API_TOKENS}),
-    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS}),
+    Role.DISPATCHER: frozenset(
+        _STAFF | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.REASSIGN_TICKETS} | _DESK_WORK
+    ),
+    Role.AGENT: frozenset(_STAFF | _DESK_WORK | {Cap.MANAGE_PROBLEMS}),
+    Role.ENGINEER: frozenset(_STAFF | {Cap.MANAGE_ASSETS} | _DESK_WORK),
+    Role.QUALITY_ANALYST: frozenset(_STAFF | {Cap.VIEW_DESK_REPORTS}),
+    Role.CUSTOMER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS}),
+    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS}),
     Role.PARTNER_ADMIN: frozenset(
         {Cap.MANAGE_USERS, Cap.VIEW_TEAMS, Cap.MANAGE_TEAMS, Cap.USE_API_TOKENS}
     ),
