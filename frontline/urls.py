@@ -11,6 +11,8 @@ from frontline.core import views as core_views
 api_v1 = [
     path("", include("frontline.accounts.api_urls")),
     path("", include("frontline.sites.api_urls")),
+    path("", include("frontline.desk.api_urls")),
+    path("", include("frontline.notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),
 ]
@@ -31,6 +33,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("people/", include("frontline.accounts.urls")),
     path("", include("frontline.sites.urls")),
+    path("", include("frontline.desk.urls")),
+    path("inbox/", include("frontline.notifications.urls")),
     path("api/v1/", include((api_v1, "api-v1"))),
     path("admin/", admin.site.urls),
 ]

@@ -99,6 +99,11 @@ class BusinessCalendar(models.Model):
         return self.name
 
 
+class CalendarPartQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return staff_only(self, user)
+
+
 class WorkingPeriod(models.Model):
     """Working hours on one weekday (0 = Monday); several periods per day allowed (e.g. lunch break)."""
 
@@ -106,6 +111,8 @@ class WorkingPeriod(models.Model):
     weekday = models.PositiveSmallIntegerField(_("weekday"), validators=[MaxValueValidator(6)])
     start = models.TimeField(_("from"))
     end = models.TimeField(_("until"))
+
+    objects = CalendarPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("working period")
@@ -132,6 +139,8 @@ class ClosedDay(models.Model):
     )
     date = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = CalendarPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("closed day")

@@ -101,6 +101,10 @@ class Ticket(models.Model):
     owner = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="owned_tickets", verbose_name=_("owner")
     )
+    # NULL until someone on the operator side first handles the contact; until then the
+    # owner is the intake owner (team lead or the desk's intake person) and the first
+    # handler takes the ticket over at once. After that only a hand-off or a reassignment moves it.
+    first_handled_at = models.DateTimeField(_("first handled"), null=True, blank=True)
     watchers = models.ManyToManyField(
         User, blank=True, related_name="watched_tickets", verbose_name=_("watchers")
     )
