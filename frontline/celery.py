@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
 app = Celery("frontline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Apps may keep jobs in more than one module (e.g. desk.tasks_reports).
+app.autodiscover_tasks(related_name="tasks_reports")
 
 
 @app.task(name="frontline.ping")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from frontline.env import (
     EnvError,
     database_from_url,
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontline.core.context_processors.frontline",
+                "frontline.notifications.context_processors.inbox",
             ],
         },
     }
@@ -201,10 +204,25 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The daily issue report is emailed to managers at this time of day (Asia/Shanghai).
+DESK_DAILY_REPORT_HOUR = env_int("DESK_DAILY_REPORT_HOUR", 8)
+DESK_DAILY_REPORT_MINUTE = env_int("DESK_DAILY_REPORT_MINUTE", 30)
 CELERY_BEAT_SCHEDULE: dict = {
+    "desk-sla-sweep": {
+        "task": "frontline.desk.tasks.sweep_sla",
+        "schedule": 60,
+    },
     "purge-expired-api-tokens": {
         "task": "frontline.accounts.tasks.purge_expired_tokens",
         "schedule": 60 * 60 * 6,
+    },
+    "notifications-send-email": {
+        "task": "frontline.notifications.tasks.send_pending_emails",
+        "schedule": 60,
+    },
+    "desk-daily-report": {
+        "task": "frontline.desk.tasks_reports.email_daily_report",
+        "schedule": crontab(hour=DESK_DAILY_REPORT_HOUR, minute=DESK_DAILY_REPORT_MINUTE),
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", FRONTLINE_ENV == "test")
@@ -252,6 +270,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "frontline.accounts.roles.Role",
         "OrganizationKindEnum": "frontline.accounts.models.OrganizationKind",
+        "TicketStatusEnum": "frontline.desk.states.TicketStatus",
+        "HandOffStatusEnum": "frontline.desk.states.HandOffStatus",
+        "SeverityEnum": "frontline.desk.states.Severity",
+        "TierEnum": "frontline.desk.states.Tier",
+        "ProblemStatusEnum": "frontline.desk.models.problems.ProblemStatus",
     },
 }
 

@@ -9,12 +9,17 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, icon, capability needed or None for everyone signed in)
 NAVIGATION = [
     ("home", _("Home"), "house", None),
+    ("desk:ticket-list", _("Tickets"), "life-preserver", "work_tickets"),
+    ("desk:portal-ticket-list", _("My requests"), "chat-left-text", "submit_tickets"),
+    ("desk:fire-feed", _("Fire feed"), "fire", "call_fire"),
+    # Problems are internal: every operator user (view_all_customers) may read them.
+    ("desk:problem-list", _("Problems"), "diagram-3", "view_all_customers"),
+    ("desk:daily-report", _("Daily report"), "calendar-check", "view_desk_reports"),
     ("sites:site-list", _("Sites"), "building", None),
     ("sites:site-map", _("Map"), "geo-alt", None),
     ("sites:project-list", _("Projects"), "briefcase", None),
     ("sites:asset-list", _("Assets"), "cpu", None),
     ("accounts:team-list", _("Teams"), "people", "view_teams"),
-    ("accounts:token-list", _("API tokens"), "key", "use_api_tokens"),
 ]
 
 

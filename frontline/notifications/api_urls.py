@@ -1,3 +1,7 @@
-"""Placeholder for the parallel build; the notifications engineer replaces it."""
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from frontline.notifications import api
+
+router = SimpleRouter()
+router.register("notifications", api.NotificationViewSet, basename="notification")
+urlpatterns = router.urls

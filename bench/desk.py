@@ -1,0 +1,287 @@
+"""Service desk benchmark on PostgreSQL: 1,000,000 tickets.
+
+Measures, against a database filled with realistic tickets by set-based INSERTs:
+
+- the SLA sweep when 1 % of the tickets are due (target < 1 s);
+- ``GET /api/v1/tickets/`` first page, unfiltered and filtered by team + status +
+  breached, p50/p95 over 200 requests each (target p95 < 150 ms), with the number
+  of queries per request.
+
+Needs PostgreSQL: ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/frontline_bench;
+the database is created when missing and its desk tables are refilled each run).
+Times are reported, never asserted; compare runs on the same machine.
+
+    .venv/bin/python bench/desk.py [--tickets 1000000] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "desk.json"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/frontline_bench"
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def configure(url: str) -> None:
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "FRONTLINE_ENV": "test",
+            "DEBUG": "false",
+            "AXES_ENABLED": "false",
+            "DJANGO_SETTINGS_MODULE": "frontline.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed_world():
+    """Operator, customers, projects, teams, owners and one SLA policy per project × severity."""
+    from frontline.accounts.models import Organization, Team
+    from frontline.accounts.roles import OrganizationKind, Role
+    from frontline.desk.models import BusinessCalendar, SlaPolicy
+    from frontline.sites.models import Project
+    from frontline.testing import factories as f
+
+    op = f.operator()
+    customers = list(Organization.objects.filter(kind=OrganizationKind.CUSTOMER)[:3])
+    while len(customers) < 3:
+        customers.append(f.OrganizationFactory(name=f"基准客户 {len(customers)}"))
+    owners = [
+        f.member(Role.AGENT, op, email=f"bench-agent-{i}@example.com")
+        for i in range(20)
+        if not op.memberships.filter(user__email=f"bench-agent-{i}@example.com").exists()
+    ] or [m.user for m in op.memberships.filter(user__email__startswith="bench-agent-")]
+    teams = list(Team.objects.filter(organization=op)[:4])
+    while len(teams) < 4:
+        teams.append(
+            Team.objects.create(organization=op, name=f"基准{len(teams)}组", lead=owners[0])
+        )
+    projects = list(Project.objects.filter(customer__in=customers)[:5])
+    while len(projects) < 5:
+        projects.append(
+            Project.objects.create(
+                customer=customers[len(projects) % 3],
+                code=f"BENCH-{len(projects)}",
+                name="基准项目",
+            )
+        )
+    calendar, _ = BusinessCalendar.objects.get_or_create(
+        name="基准 7×24", defaults={"is_24x7": True}
+    )
+    for project in projects:
+        for sev, (fr, res) in {
+            "S1": (15, 240),
+            "S2": (30, 480),
+            "S3": (120, 1440),
+            "S4": (480, 4320),
+        }.items():
+            SlaPolicy.objects.get_or_create(
+                project=project,
+                severity=sev,
+                defaults={
+                    "calendar": calendar,
+                    "first_response_minutes": fr,
+                    "resolution_minutes": res,
+                },
+            )
+    viewer = f.member(Role.MANAGER, op, email=f"bench-manager-{time.time_ns()}@example.com")
+    return customers, projects, teams, owners, viewer
+
+
+def fill_tickets(n: int, customers, projects, teams, owners, now: dt.datetime) -> float:
+    """INSERT … SELECT generate_series: n tickets, 1 % of them due for the sweep at ``now``."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE desk_ticketevent, desk_ticket_tags, desk_ticket_watchers, desk_slapause, desk_attachment, desk_handoff, desk_firesummons, desk_firecall, desk_bugbrief, desk_retrospectiveaction, desk_retrospective, desk_ticket RESTART IDENTITY CASCADE"
+        )
+        cur.execute(
+            """
+            INSERT INTO desk_ticket (
+                number, title, description, customer_id, project_id, channel, severity, status,
+                team_id, tier, owner_id, created_by_id, external_ref, sla_policy_id, sla_state,
+                first_response_due_at, resolution_due_at, sla_warning_at, sla_next_check_at,
+                sla_warned_at, sla_breached_at, first_handled_at, fire_open, had_fire_call,
+                rating_comment, created_at, updated_at)
+            SELECT
+                'T-' || lpad(g::text, 7, '0'),
+                '冷机故障报修 #' || g,
+                '<p>冷冻水出水温度偏高</p>',
+                (%(customers)s)[1 + g %% 3],
+                (%(projects)s)[1 + g %% 5],
+                (ARRAY['portal','api','email','phone','iot','chat'])[1 + g %% 6],
+                (ARRAY['S1','S2','S3','S3','S4','S4'])[1 + g %% 6],
+                CASE WHEN g %% 10 < 7 THEN 'closed' WHEN g %% 10 = 7 THEN 'in_progress'
+                     WHEN g %% 10 = 8 THEN 'waiting_customer' ELSE 'new' END,
+                (%(teams)s)[1 + g %% 4],
+                'l1',
+                (%(owners)s)[1 + g %% array_length(%(owners)s, 1)],
+                NULL, '', NULL,
+                CASE WHEN g %% 10 < 7 THEN 'met' WHEN g %% 100 = 7 THEN 'breached' ELSE 'ok' END,
+                %(now)s + (g %% 1440) * interval '1 minute',
+                %(now)s + (g %% 7200) * interval '1 minute',
+                %(now)s + (g %% 5000) * interval '1 minute',
+                CASE WHEN g %% 10 < 7 THEN NULL
+                     WHEN g %% 100 IN (8, 9) AND g %% 200 < 100 THEN %(now)s - interval '1 minute'
+                     WHEN g %% 100 = 8 THEN %(now)s - interval '2 minute'
+                     ELSE %(now)s + (1 + g %% 5000) * interval '1 minute' END,
+                NULL,
+                CASE WHEN g %% 100 = 7 THEN %(now)s - interval '1 hour' ELSE NULL END,
+                %(now)s - interval '1 day',
+                false, false, '',
+                %(now)s - (g %% 86400) * interval '1 minute',
+                %(now)s
+            FROM generate_series(1, %(n)s) AS g
+            """,
+            {
+                "n": n,
+                "now": now,
+                "customers": [c.pk for c in customers],
+                "projects": [p.pk for p in projects],
+                "teams": [t.pk for t in teams],
+                "owners": [o.pk for o in owners],
+            },
+        )
+        # Point each ticket at its project × severity policy in one statement.
+        cur.execute(
+            """
+            UPDATE desk_ticket t SET sla_policy_id = p.id
+            FROM desk_slapolicy p WHERE p.project_id = t.project_id AND p.severity = t.severity
+            """
+        )
+        cur.execute("ANALYZE desk_ticket")
+    return time.perf_counter() - started
+
+
+def time_requests(client, url: str, n: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(
+                f"GET {url} answered {response.status_code}: {response.content[:300]!r}"
+            )
+    timings, queries = [], set()
+    for _ in range(n):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        queries.add(len(captured))
+    timings.sort()
+    return {
+        "url": url,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+        "queries": sorted(queries),
+        "count": response.json().get("count"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args(argv)
+
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("bench/desk.py needs PostgreSQL (BENCH_DATABASE_URL=postgres://…)")
+        return 2
+    ensure_database(url)
+    configure(url)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+    from frontline.desk.sweep import sweep
+
+    from frontline.desk.models import Ticket
+
+    call_command("migrate", verbosity=0)
+    customers, projects, teams, owners, viewer = seed_world()
+    now = timezone.now().replace(microsecond=0)
+    fill_s = fill_tickets(args.tickets, customers, projects, teams, owners, now)
+    due = Ticket.objects.filter(sla_next_check_at__lte=now).count()
+
+    started = time.perf_counter()
+    report = sweep(now=now)
+    sweep_s = time.perf_counter() - started
+    started = time.perf_counter()
+    sweep(now=now)
+    second_s = time.perf_counter() - started
+    left = Ticket.objects.filter(sla_next_check_at__lte=now).count()
+
+    client = Client()
+    client.force_login(viewer)
+    team = teams[0].pk
+    lists = [
+        time_requests(client, "/api/v1/tickets/", args.requests),
+        time_requests(
+            client, f"/api/v1/tickets/?team={team}&status=in_progress&breached=true", args.requests
+        ),
+    ]
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_size_pretty(pg_total_relation_size('desk_ticket'))")
+        size = cur.fetchone()[0]
+
+    result = {
+        "benchmark": "desk",
+        "tickets": args.tickets,
+        "fill_seconds": round(fill_s, 1),
+        "ticket_table_size": size,
+        "due_at_sweep": due,
+        "sweep_seconds": round(sweep_s, 3),
+        "sweep_report": str(report),
+        "second_sweep_seconds": round(second_s, 3),
+        "due_after_sweep": left,
+        "lists": lists,
+        "python": platform.python_version(),
+        "postgres": connection.pg_version,
+    }
+    print(f"{args.tickets:,} tickets filled in {fill_s:.1f} s ({size})")
+    print(
+        f"SLA sweep: {due:,} due → {sweep_s:.3f} s (second run {second_s:.3f} s, {left} still due)"
+    )
+    for row in lists:
+        print(
+            f"GET {row['url']}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, queries {row['queries']}, count {row['count']}"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
