@@ -21,6 +21,7 @@ from django.db.models import F
 from frontline.accounts.models import EngineerSkill, Membership, Organization, Skill, Team, User
 from frontline.accounts.roles import OrganizationKind, role_fits_kind
 from frontline.demo import data
+from frontline.desk.models import Ticket
 from frontline.sites.models import Asset, AssetModel, Project, Site
 
 
@@ -34,6 +35,7 @@ class Loaded:
     users: dict[str, User] = field(default_factory=dict)
     sites: dict[str, Site] = field(default_factory=dict)
     engineers: list[User] = field(default_factory=list)
+    desk: object = None  # frontline.demo.desk.History when the desk history was played
 
     def counts(self) -> dict[str, int]:
         return {
@@ -44,11 +46,16 @@ class Loaded:
             "projects": Project.objects.count(),
             "asset_models": AssetModel.objects.count(),
             "assets": Asset.objects.count(),
+            "tickets": Ticket.objects.count(),
         }
 
 
-def load(*, reset: bool = False) -> Loaded:
-    """Create the demo company in one transaction; with ``reset`` wipe the database first."""
+def load(*, reset: bool = False, desk_days: int = 60) -> Loaded:
+    """Create the demo company in one transaction; with ``reset`` wipe the database first.
+
+    ``desk_days`` days of service-desk history are then played through the desk's services
+    (``frontline.demo.desk``); 0 leaves the desk empty and unconfigured.
+    """
     with transaction.atomic():
         if reset:
             # flush empties every table of every app, so the reset keeps working as apps are added.
@@ -65,6 +72,10 @@ def load(*, reset: bool = False) -> Loaded:
         _sites_and_projects(loaded)
         _assets(loaded)
         check_invariants()
+        if desk_days > 0:
+            from frontline.demo.desk import load_desk_history
+
+            loaded.desk = load_desk_history(days=desk_days)
     return loaded
 
 

@@ -24,7 +24,14 @@ class Command(BaseCommand):
             help="load only when no organisation exists; otherwise do nothing",
         )
 
-    def handle(self, *args, reset, if_empty, **options):
+        parser.add_argument(
+            "--desk-days",
+            type=int,
+            default=60,
+            help="days of service-desk history to play (default 60; 0 for none)",
+        )
+
+    def handle(self, *args, reset, if_empty, desk_days, **options):
         self.verbosity = options["verbosity"]
         if if_empty and Organization.objects.exists():
             self.stdout.write("The database already has data; the demo company was not loaded.")
@@ -32,7 +39,9 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         try:
-            loaded = loader.load(reset=reset)
+            if desk_days < 0:
+                raise CommandError("--desk-days cannot be negative")
+            loaded = loader.load(reset=reset, desk_days=desk_days)
         except loader.DemoDataExists as exc:
             raise CommandError(str(exc)) from exc
         counts = ", ".join(f"{n} {name}" for name, n in loaded.counts().items())
