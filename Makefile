@@ -108,6 +108,7 @@ test: install browser-deps
 	$(BIN)/ruff format --check .
 	FRONTLINE_ENV=test $(MANAGE) makemigrations --check --dry-run
 	@$(MAKE) --no-print-directory schema-check
+	bin/check-translations
 ifeq ($(CI),true)
 	$(PYTEST) -n $(PYTEST_WORKERS) -m "not integration"
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(CI_REDIS_URL) MQTT_URL=$(CI_MQTT_URL) \
@@ -126,8 +127,12 @@ messages: $(VENV)/.installed
 	@if find frontline -path '*/static/*' -name '*.js' -not -path '*/vendor/*' | grep -q .; then \
 	  $(MANAGE) makemessages -d djangojs -l zh_Hans $(IGNORE) --ignore='*/vendor/*'; fi
 
+# The desk benchmark needs PostgreSQL (BENCH_DATABASE_URL, default the local server):
+# skipped with a message when none answers. DESK_BENCH=--tickets 100000 for a quick run.
+DESK_BENCH ?= --tickets 1000000 --requests 200
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/desk.py --skip-unreachable $(DESK_BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache bench/results

@@ -45,7 +45,9 @@ def test_the_present_has_a_live_fire_a_waiting_hand_off_and_fresh_requests(histo
     pending = HandOff.objects.get(status="requested")
     assert pending.to_user.email == "engineer@example.com"
     assert pending.ticket.owner_id == pending.from_user_id  # the old owner stays owner
-    assert Ticket.objects.filter(first_handled_at__isnull=True, status=TicketStatus.NEW).count() >= 2
+    assert (
+        Ticket.objects.filter(first_handled_at__isnull=True, status=TicketStatus.NEW).count() >= 2
+    )
 
 
 def test_resolved_fire_tickets_have_briefs_and_closed_s1_s2_have_retrospectives(history):

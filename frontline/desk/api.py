@@ -48,8 +48,11 @@ def _staff(user) -> bool:
 @extend_schema_view(
     list=extend_schema(
         summary="List the tickets you can see",
-        description="Staff see every customer's tickets; a customer only its organisation's.",
-        responses=s.TicketSerializer(many=True),
+        description=(
+            "Staff see every customer's tickets; a customer only its organisation's. "
+            "Each ticket as `GET /tickets/{id}/` shows it, without the description."
+        ),
+        responses=s.TicketSummarySerializer(many=True),
     ),
     retrieve=extend_schema(summary="One ticket", responses=_ok(s.TicketSerializer)),
     create=extend_schema(
@@ -80,9 +83,17 @@ class TicketViewSet(ScopedModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        qs = Ticket.objects.visible_to(user).select_related(
-            "customer", "contact", "project", "site", "asset", "category", "owner"
+        # Joined: what nearly every ticket has. Fetched by id instead: the optional
+        # relations (one small query each). PostgreSQL's planning time grows steeply with
+        # the number of joined tables (nine took ~30 ms to plan, the page ~1 ms to run).
+        qs = (
+            Ticket.objects.visible_to(user)
+            .select_related("customer", "project", "owner")
+            .prefetch_related("contact", "site", "asset", "category")
         )
+        if self.action == "list":
+            # The list serializers leave the description out: do not read it either.
+            qs = qs.defer("description")
         if _staff(user):
             pending = HandOff.objects.filter(status=HandOffStatus.REQUESTED).select_related(
                 "from_user", "to_user"
@@ -100,6 +111,8 @@ class TicketViewSet(ScopedModelViewSet):
             return s.TicketCreateSerializer if staff else s.CustomerTicketCreateSerializer
         if self.action == "partial_update":
             return s.TicketUpdateSerializer
+        if self.action == "list":
+            return s.TicketSummarySerializer if staff else s.CustomerTicketSummarySerializer
         return s.TicketSerializer if staff else s.CustomerTicketSerializer
 
     def can_write(self, obj=None) -> bool:

@@ -211,6 +211,27 @@ class CustomerTicketSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+def _without_description(fields: list[str]) -> list[str]:
+    return [name for name in fields if name != "description"]
+
+
+class TicketSummarySerializer(TicketSerializer):
+    """A ticket in the staff list: everything but the description (rich text of up to
+    100 kB that a list never shows; the list does not even read it)."""
+
+    class Meta(TicketSerializer.Meta):
+        fields = _without_description(TicketSerializer.Meta.fields)
+        read_only_fields = fields
+
+
+class CustomerTicketSummarySerializer(CustomerTicketSerializer):
+    """A ticket in the customer's list: the portal fields but the description."""
+
+    class Meta(CustomerTicketSerializer.Meta):
+        fields = _without_description(CustomerTicketSerializer.Meta.fields)
+        read_only_fields = fields
+
+
 # ---------------------------------------------------------------- writing
 
 

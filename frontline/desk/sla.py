@@ -39,7 +39,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,11 +165,13 @@ def compute(
     now: dt.datetime,
     warned_at: dt.datetime | None = None,
     breached_at: dt.datetime | None = None,
+    explain: bool = True,
 ) -> SlaResult:
     """Deadlines, warning, state and next check of one ticket. Pure: no database, no clock.
 
     ``resolved_at`` is given only while the ticket is resolved or closed. May raise
     :class:`~frontline.desk.calendars.CalendarError` for a calendar without working time.
+    ``explain=False`` leaves out the timeline rows (the sweep never shows them).
     """
     if policy_targets is None or calendar is None:
         return SlaResult(state=SlaState.NONE, warned_at=warned_at, breached_at=breached_at)
@@ -243,6 +245,8 @@ def compute(
         breach_due=breach_due,
         breach_due_at=breach_due_at,
     )
+    if not explain:
+        return result
     rows = _rows(
         result,
         calendar=calendar,
@@ -348,10 +352,24 @@ def policy_for(ticket):
     )
 
 
-def evaluate(ticket, *, policy, pauses: Iterable[Pause], now: dt.datetime) -> SlaResult:
-    """``compute`` for a ticket row with the given policy (a calendar without time counts as none)."""
+def evaluate(
+    ticket,
+    *,
+    policy,
+    pauses: Iterable[Pause],
+    now: dt.datetime,
+    calendar: Calendar | None = None,
+    explain: bool = True,
+) -> SlaResult:
+    """``compute`` for a ticket row with the given policy (a calendar without time counts as none).
+
+    ``calendar`` is the policy's calendar already built (the sweep builds it once per run).
+    """
     targets = PolicyTargets.from_policy(policy) if policy is not None else None
-    calendar = Calendar.from_model(policy.calendar) if policy is not None else None
+    if policy is None:
+        calendar = None
+    elif calendar is None:
+        calendar = Calendar.from_model(policy.calendar)
     kwargs = {
         "created_at": ticket.created_at,
         "pauses": pauses,
@@ -360,6 +378,7 @@ def evaluate(ticket, *, policy, pauses: Iterable[Pause], now: dt.datetime) -> Sl
         "now": now,
         "warned_at": ticket.sla_warned_at,
         "breached_at": ticket.sla_breached_at,
+        "explain": explain,
     }
     try:
         return compute(policy_targets=targets, calendar=calendar, **kwargs)
@@ -382,9 +401,8 @@ def _sync_pauses(ticket, now: dt.datetime) -> list[Pause]:
     return [(p.started_at, p.ended_at) for p in rows]
 
 
-def write_result(ticket, result: SlaResult, *, policy, extra: dict | None = None) -> None:
-    """Store the result with one UPDATE and mirror it on the instance."""
-    values = {
+def _stored_values(result: SlaResult, policy) -> dict:
+    return {
         "sla_policy_id": policy.pk if policy is not None else None,
         "sla_state": result.state,
         "first_response_due_at": result.first_response_due_at,
@@ -393,13 +411,67 @@ def write_result(ticket, result: SlaResult, *, policy, extra: dict | None = None
         "sla_next_check_at": result.next_check_at,
         "sla_warned_at": result.warned_at,
         "sla_breached_at": result.breached_at,
-        **(extra or {}),
     }
-    Ticket.objects.filter(pk=ticket.pk).update(**values)
+
+
+def _mirror(ticket, values: dict, policy) -> None:
     for name, value in values.items():
         setattr(ticket, name, value)
     if policy is not None:
         ticket.sla_policy = policy
+
+
+def write_result(ticket, result: SlaResult, *, policy, extra: dict | None = None) -> None:
+    """Store the result with one UPDATE and mirror it on the instance."""
+    values = {**_stored_values(result, policy), **(extra or {})}
+    Ticket.objects.filter(pk=ticket.pk).update(**values)
+    _mirror(ticket, values, policy)
+
+
+def write_results(entries: Sequence[tuple], *, also: Sequence[str] = ()) -> None:
+    """Store many results at once (the sweep's batch) and mirror them on the instances.
+
+    ``entries`` are ``(ticket, result, policy)``; ``also`` names further ticket fields
+    to store as the instances hold them (the sweep's raised tier). One
+    ``UPDATE … FROM (VALUES …)`` on PostgreSQL; elsewhere ``bulk_update``.
+    """
+    if not entries:
+        return
+    tickets = []
+    for ticket, result, policy in entries:
+        _mirror(ticket, _stored_values(result, policy), policy)
+        tickets.append(ticket)
+    names = [*SLA_FIELDS, *also]
+    if connection.vendor == "postgresql":
+        _update_from_values(tickets, names)
+    else:
+        Ticket.objects.bulk_update(tickets, names)
+
+
+def _update_from_values(tickets: list, names: list[str]) -> None:
+    """One UPDATE joining a VALUES list; casts each value to its column's type."""
+    meta = Ticket._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    columns = [pk, *fields]
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
+    params: list = []
+    for ticket in tickets:
+        for f in columns:
+            params.append(f.get_db_prep_save(getattr(ticket, f.attname), connection))
+    sql = "UPDATE {table} AS t SET {sets} FROM (VALUES {rows}) AS v ({names}) WHERE t.{pk} = v.{pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(
+                table=quote(meta.db_table),
+                sets=", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields),
+                rows=", ".join([row] * len(tickets)),
+                names=", ".join(quote(f.column) for f in columns),
+                pk=quote(pk.column),
+            ),
+            params,
+        )
 
 
 def recompute(ticket, *, now: dt.datetime | None = None) -> SlaResult:
@@ -490,4 +562,5 @@ __all__ = [
     "recompute",
     "stored_policy",
     "write_result",
+    "write_results",
 ]

@@ -1,14 +1,16 @@
 """The SLA sweep: fire due warnings and breaches, once each, in order.
 
 Celery beat runs :func:`sweep` every minute (``frontline.desk.tasks.sweep_sla``). It
-finds the tickets whose ``sla_next_check_at`` has come through the partial index
-``ticket_sla_sweep_idx``, oldest first, in batches. Each ticket is handled in its own
-transaction under a row lock taken with SKIP LOCKED, so two sweeps (or a sweep and a
-ticket service holding the row) never work on the same ticket at once: the one that
-cannot lock it leaves it to the next run. In that transaction the sweep stamps
-``sla_warned_at`` / ``sla_breached_at``, writes the timeline event, queues the
-notifications (the outbox sends them after commit), raises the tier when the policy
-says so, and moves ``sla_next_check_at`` to the next pending moment (or NULL).
+works in batches of tickets whose ``sla_next_check_at`` has come, oldest first, found
+through the partial index ``ticket_sla_sweep_idx``. Each batch is one transaction: one
+``SELECT … FOR UPDATE OF desk_ticket SKIP LOCKED`` takes the row locks, so two sweeps
+(or a sweep and a ticket service holding a row) never work on the same ticket at once:
+the one that cannot lock it leaves it to the next run. In that transaction the sweep
+stamps ``sla_warned_at`` / ``sla_breached_at``, writes the timeline events, queues
+the notifications (the outbox sends them after commit), raises the tier when the
+policy says so, and moves ``sla_next_check_at`` to the next pending moment (or NULL),
+with a fixed number of statements per batch whatever its size: pauses, one UPDATE of
+the tickets, one INSERT of events, and ``notify_many``'s INSERTs.
 
 Idempotent: a stamp is what makes a warning or breach "done", and it is written in the
 same transaction as its event and notifications, so a second run finds nothing to do.
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -34,14 +38,16 @@ from django.utils.translation import gettext as _
 from frontline.accounts.models import User
 from frontline.accounts.roles import OrganizationKind, Role
 from frontline.desk import sla
-from frontline.desk.events import record_event
-from frontline.desk.models import SlaPause, SlaPolicy, Ticket
+from frontline.desk.calendars import Calendar
+from frontline.desk.models import SlaPause, SlaPolicy, Ticket, TicketEvent
 from frontline.desk.states import TIER_ORDER, EventKind, Tier
 from frontline.notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
+# A ticket number no URL pattern can confuse with the rest of the path.
+_URL_PK = 918273645
 
 
 @dataclass
@@ -50,35 +56,96 @@ class SweepReport:
     warned: int = 0
     breached: int = 0
     tier_raised: int = 0
-    skipped: int = 0  # locked by someone else, or no longer due when locked
+    skipped: int = 0  # still due after the run: locked by someone else, left to the next run
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
 
 class _Lookups:
-    """What a run reads once, not per ticket: policies with their calendars, the managers."""
+    """What a run reads or builds once, not per ticket: policies and their calendars,
+    the managers, the ticket link, the notification texts per language."""
 
     def __init__(self):
-        self.policies: dict[int, object] = {}
+        self.policies: dict[int, SlaPolicy | None] = {}
+        self.calendars: dict[int, Calendar] = {}
         self._managers: list[User] | None = None
+        self._url: str | None = None
+        self._texts: dict[tuple[str, str], str] = {}
+        self._zones: dict[str, ZoneInfo] = {}
 
-    def policy(self, policy_id: int | None):
+    def load_policies(self, ids) -> None:
+        missing = {pk for pk in ids if pk is not None and pk not in self.policies}
+        if not missing:
+            return
+        found = (
+            SlaPolicy.objects.select_related("project", "calendar")
+            .prefetch_related("calendar__periods", "calendar__closed_days")
+            .in_bulk(missing)
+        )
+        for pk in missing:
+            self.policies[pk] = found.get(pk)
+
+    def policy(self, policy_id: int | None) -> SlaPolicy | None:
         if policy_id is None:
             return None
-        if policy_id not in self.policies:
-            self.policies[policy_id] = (
-                SlaPolicy.objects.select_related("project", "calendar")
-                .prefetch_related("calendar__periods", "calendar__closed_days")
-                .filter(pk=policy_id)
-                .first()
-            )
+        self.load_policies([policy_id])
         return self.policies[policy_id]
+
+    def calendar(self, policy: SlaPolicy | None) -> Calendar | None:
+        if policy is None:
+            return None
+        if policy.pk not in self.calendars:
+            self.calendars[policy.pk] = Calendar.from_model(policy.calendar)
+        return self.calendars[policy.pk]
 
     def managers(self) -> list[User]:
         if self._managers is None:
             self._managers = escalation_managers()
         return self._managers
+
+    def ticket_url(self, ticket: Ticket) -> str:
+        # Reversing costs more than the rest of a ticket's check: once per run.
+        if self._url is None:
+            try:
+                self._url = Ticket(pk=_URL_PK).get_absolute_url()
+            except NoReverseMatch:
+                self._url = ""
+        return self._url.replace(str(_URL_PK), str(ticket.pk))
+
+    def text(self, language: str, message) -> str:
+        """``message()`` (a function returning a translated string) in ``language``, cached."""
+        key = (language, message.__name__)
+        if key not in self._texts:
+            with translation.override(language):
+                self._texts[key] = message()
+        return self._texts[key]
+
+    def zone(self, name: str) -> ZoneInfo:
+        if name not in self._zones:
+            self._zones[name] = ZoneInfo(name)
+        return self._zones[name]
+
+
+@dataclass
+class _Batch:
+    """What one batch writes, gathered while its tickets are checked."""
+
+    now: dt.datetime
+    lookups: _Lookups
+    results: list[tuple] = field(default_factory=list)
+    events: list[TicketEvent] = field(default_factory=list)
+    notices: list[notifications.Notice] = field(default_factory=list)
+    tier_raised: bool = False
+
+    def event(self, ticket: Ticket, kind: str, data: dict) -> None:
+        # What record_event writes for a system event (no author, no body), in bulk.
+        self.events.append(TicketEvent(ticket=ticket, kind=kind, public=False, body="", data=data))
+
+    def write(self) -> None:
+        sla.write_results(self.results, also=("tier",) if self.tier_raised else ())
+        TicketEvent.objects.bulk_create(self.events)
+        notifications.notify_many(self.notices)
 
 
 def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> SweepReport:
@@ -94,16 +161,13 @@ def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> Sw
             due = due.filter(
                 Q(sla_next_check_at__gt=after[0]) | Q(sla_next_check_at=after[0], pk__gt=after[1])
             )
-        batch = list(
-            due.order_by("sla_next_check_at", "pk").values_list("sla_next_check_at", "pk")[
-                :batch_size
-            ]
-        )
-        for _next_check, pk in batch:
-            check_ticket(pk, now=now, report=report, lookups=lookups)
-        if len(batch) < batch_size:
-            return report
-        after = batch[-1]
+        with transaction.atomic():
+            seen = _check_batch(due, now=now, report=report, lookups=lookups, limit=batch_size)
+        if len(seen) < batch_size:
+            break
+        after = seen[-1]
+    report.skipped = Ticket.objects.filter(sla_next_check_at__lte=now).count()
+    return report
 
 
 def check_ticket(
@@ -113,46 +177,77 @@ def check_ticket(
     report: SweepReport | None = None,
     lookups: _Lookups | None = None,
 ) -> None:
-    """Fire what is due on one ticket, in its own transaction."""
+    """Fire what is due on one ticket, in its own transaction (a one-ticket batch)."""
     report = report if report is not None else SweepReport()
-    lookups = lookups if lookups is not None else _Lookups()
     with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=pk, sla_next_check_at__lte=now)
-            .first()
-        )
-        if ticket is None:
+        due = Ticket.objects.filter(pk=pk, sla_next_check_at__lte=now)
+        if not _check_batch(due, now=now, report=report, lookups=lookups or _Lookups()):
             report.skipped += 1
-            return
-        report.checked += 1
-        policy = lookups.policy(ticket.sla_policy_id)
-        pauses = list(
-            SlaPause.objects.filter(ticket_id=ticket.pk).values_list("started_at", "ended_at")
+
+
+def _check_batch(due, *, now, report, lookups, limit=None) -> list[tuple[dt.datetime, int]]:
+    """Lock the first ``limit`` tickets of ``due`` that nobody else holds, fire what is
+    due on them and write it all (call inside a transaction). Returns the (next check,
+    pk) of each, in order."""
+    locked = (
+        due.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner", "team__lead")
+        .defer("description", "rating_comment")
+        .order_by("sla_next_check_at", "pk")
+    )
+    tickets = list(locked[:limit] if limit else locked)
+    if not tickets:
+        return []
+    seen = [(t.sla_next_check_at, t.pk) for t in tickets]
+    pauses: dict[int, list[sla.Pause]] = defaultdict(list)
+    rows = SlaPause.objects.filter(ticket_id__in=[t.pk for t in tickets]).values_list(
+        "ticket_id", "started_at", "ended_at"
+    )
+    for ticket_id, started_at, ended_at in rows:
+        pauses[ticket_id].append((started_at, ended_at))
+    lookups.load_policies({t.sla_policy_id for t in tickets})
+    batch = _Batch(now=now, lookups=lookups)
+    for ticket in tickets:
+        _check(ticket, pauses[ticket.pk], batch=batch, report=report)
+    batch.write()
+    report.checked += len(tickets)
+    return seen
+
+
+def _check(ticket: Ticket, pauses: list, *, batch: _Batch, report: SweepReport) -> None:
+    """Fire what is due on one locked ticket; its writes go to ``batch``."""
+    now, lookups = batch.now, batch.lookups
+    policy = lookups.policy(ticket.sla_policy_id)
+    calendar = lookups.calendar(policy)
+
+    def evaluate():
+        return sla.evaluate(
+            ticket, policy=policy, calendar=calendar, pauses=pauses, now=now, explain=False
         )
-        result = sla.evaluate(ticket, policy=policy, pauses=pauses, now=now)
-        ticket.sla_warned_at = result.warned_at
-        extra: dict = {}
-        if result.warning_due:
-            ticket.sla_warned_at = now
-            _warn(ticket, result)
-            report.warned += 1
-        if result.breach_due:
-            ticket.sla_breached_at = now
-            _breach(ticket, result, lookups.managers())
-            report.breached += 1
-            new_tier = _raised_tier(ticket.tier, policy.raise_tier_on_breach)
-            if new_tier:
-                record_event(
-                    ticket=ticket,
-                    kind=EventKind.TIER,
-                    data={"from": ticket.tier, "to": new_tier, "reason": "sla_breach"},
-                )
-                extra["tier"] = new_tier
-                report.tier_raised += 1
-        if result.warning_due or result.breach_due:
-            result = sla.evaluate(ticket, policy=policy, pauses=pauses, now=now)
-        sla.write_result(ticket, result, policy=policy, extra=extra)
+
+    result = evaluate()
+    ticket.sla_warned_at = result.warned_at
+    if result.warning_due:
+        ticket.sla_warned_at = now
+        _warn(ticket, result, batch)
+        report.warned += 1
+    if result.breach_due:
+        ticket.sla_breached_at = now
+        _breach(ticket, result, batch)
+        report.breached += 1
+        new_tier = _raised_tier(ticket.tier, policy.raise_tier_on_breach)
+        if new_tier:
+            batch.event(
+                ticket,
+                EventKind.TIER,
+                {"from": ticket.tier, "to": new_tier, "reason": "sla_breach"},
+            )
+            ticket.tier = new_tier
+            batch.tier_raised = True
+            report.tier_raised += 1
+    if result.warning_due or result.breach_due:
+        result = evaluate()
+    batch.results.append((ticket, result, policy))
 
 
 def _raised_tier(current: str, target: str) -> str | None:
@@ -167,8 +262,28 @@ def _target_of(result, due: dt.datetime | None) -> str:
     return sla.FIRST_RESPONSE if due == result.first_response_due_at else sla.RESOLUTION
 
 
-def _target_label(target: str) -> str:
-    return _("first response") if target == sla.FIRST_RESPONSE else _("resolution")
+def _first_response_label() -> str:
+    return _("first response")
+
+
+def _resolution_label() -> str:
+    return _("resolution")
+
+
+def _warning_title() -> str:
+    return _("SLA warning: %(number)s %(title)s")
+
+
+def _warning_body() -> str:
+    return _("The %(target)s is due at %(due)s.")
+
+
+def _breach_title() -> str:
+    return _("SLA breached: %(number)s %(title)s")
+
+
+def _breach_body() -> str:
+    return _("The %(target)s was due at %(due)s. Owner: %(owner)s.")
 
 
 def _key(due: dt.datetime | None) -> str:
@@ -176,49 +291,49 @@ def _key(due: dt.datetime | None) -> str:
     return due.astimezone(dt.UTC).isoformat() if due else "none"
 
 
-def _warn(ticket, result) -> None:
+def _warn(ticket, result, batch: _Batch) -> None:
     due = result.active_due_at
-    record_event(
-        ticket=ticket,
-        kind=EventKind.SLA_WARNING,
-        data={
+    batch.event(
+        ticket,
+        EventKind.SLA_WARNING,
+        {
             "target": result.active_target,
             "due": due.isoformat() if due else None,
             "warning_at": result.warning_at.isoformat() if result.warning_at else None,
         },
     )
     _notify(
+        batch,
         [ticket.owner],
         kind="desk.sla_warning",
         ticket=ticket,
         due=due,
         target=result.active_target or sla.RESOLUTION,
-        title=lambda: _("SLA warning: %(number)s %(title)s"),
-        body=lambda: _("The %(target)s is due at %(due)s."),
+        title=_warning_title,
+        body=_warning_body,
         dedupe_key=f"sla-warning:{ticket.pk}:{_key(due)}",
     )
 
 
-def _breach(ticket, result, escalation: list[User]) -> None:
+def _breach(ticket, result, batch: _Batch) -> None:
     due = result.breach_due_at
     target = _target_of(result, due)
-    record_event(
-        ticket=ticket,
-        kind=EventKind.SLA_BREACH,
-        data={"target": target, "due": due.isoformat() if due else None},
+    batch.event(
+        ticket, EventKind.SLA_BREACH, {"target": target, "due": due.isoformat() if due else None}
     )
     lead = ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
     leads = [lead] if lead is not None and lead.is_active else []
-    managers = [u for u in escalation if u not in leads]
+    managers = [u for u in batch.lookups.managers() if u not in leads]
     for recipients in (leads, managers):
         _notify(
+            batch,
             recipients,
             kind="desk.sla_breach",
             ticket=ticket,
             due=due,
             target=target,
-            title=lambda: _("SLA breached: %(number)s %(title)s"),
-            body=lambda: _("The %(target)s was due at %(due)s. Owner: %(owner)s."),
+            title=_breach_title,
+            body=_breach_body,
             dedupe_key=f"sla-breach:{ticket.pk}:{_key(due)}",
         )
 
@@ -234,35 +349,35 @@ def escalation_managers() -> list[User]:
     )
 
 
-def _ticket_url(ticket) -> str:
-    try:
-        return ticket.get_absolute_url()
-    except NoReverseMatch:
-        return ""
-
-
-def _notify(recipients, *, kind, ticket, due, target, title, body, dedupe_key) -> None:
-    """One call per recipient, in the recipient's language and time zone."""
-    url = _ticket_url(ticket)
+def _notify(batch: _Batch, recipients, *, kind, ticket, due, target, title, body, dedupe_key):
+    """One notice per recipient, in the recipient's language and time zone."""
+    lookups = batch.lookups
+    url = lookups.ticket_url(ticket)
+    label = _first_response_label if target == sla.FIRST_RESPONSE else _resolution_label
     for user in recipients:
         language = user.preferred_language or settings.LANGUAGE_CODE
-        with translation.override(language), timezone.override(user.time_zone):
-            when = f"{timezone.localtime(due):%Y-%m-%d %H:%M}" if due else "—"
-            values = {
-                "number": ticket.number,
-                "title": ticket.title,
-                "target": _target_label(target),
-                "due": when,
-                "owner": str(ticket.owner),
-            }
-            notifications.notify(
+        when = (
+            f"{timezone.localtime(due, lookups.zone(user.time_zone)):%Y-%m-%d %H:%M}"
+            if due
+            else "—"
+        )
+        values = {
+            "number": ticket.number,
+            "title": ticket.title,
+            "target": lookups.text(language, label),
+            "due": when,
+            "owner": str(ticket.owner),
+        }
+        batch.notices.append(
+            notifications.Notice(
                 recipients=[user],
                 kind=kind,
-                title=(title() % values)[:200],
-                body=body() % values,
+                title=(lookups.text(language, title) % values)[:200],
+                body=lookups.text(language, body) % values,
                 url=url,
                 dedupe_key=dedupe_key,
             )
+        )
 
 
 __all__ = ["SweepReport", "check_ticket", "escalation_managers", "sweep"]

@@ -80,10 +80,15 @@ def due_ids(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> list
     )
 
 
-def send_pending() -> dict[str, int]:
-    """Send every due message (new ones whose after-commit task was lost, and retries)."""
+def deliver_each(ids) -> dict[str, int]:
+    """``deliver`` each message in turn; how many ended sent / retry / failed / skipped."""
     outcome: dict[str, int] = {}
-    for pk in due_ids():
+    for pk in ids:
         result = deliver(pk)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+def send_pending() -> dict[str, int]:
+    """Send every due message (new ones whose after-commit task was lost, and retries)."""
+    return deliver_each(due_ids())

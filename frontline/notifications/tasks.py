@@ -1,4 +1,4 @@
-"""Background jobs for notifications: send one email, and the every-minute outbox sweep."""
+"""Background jobs for notifications: send one email or many, and the every-minute outbox sweep."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ def send_email(email_id: int) -> str:
 def send_pending_emails() -> dict[str, int]:
     """Send what is due: retries after backoff and messages whose first task was lost."""
     return outbox.send_pending()
+
+
+@shared_task(name="frontline.notifications.tasks.send_emails")
+def send_emails(email_ids: list[int]) -> dict[str, int]:
+    """Send many queued emails (handed over by ``notify_many``); each one at most once."""
+    return outbox.deliver_each(email_ids)

@@ -179,7 +179,7 @@ class SlaPolicy(models.Model):
         _("resolution (business minutes)"), validators=[MinValueValidator(1)]
     )
     warning_percent = models.PositiveSmallIntegerField(
-        _("warn at % of the target"),
+        _("warning threshold (percent of the target)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )

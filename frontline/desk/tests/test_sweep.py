@@ -25,14 +25,16 @@ def utc(moment) -> str:
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Every notify() call, in order (the outbox itself is the notifications engineer's)."""
+    """Every notice handed to notify_many(), in order (the outbox itself is the
+    notifications engineer's)."""
     calls = []
 
-    def fake_notify(*, recipients, kind, title, body="", url="", dedupe_key, email=True):
-        calls.extend((user, kind, dedupe_key, title) for user in recipients)
-        return len(recipients)
+    def fake_notify_many(items, *, email=True):
+        for recipients, kind, title, _body, _url, dedupe_key in items:
+            calls.extend((user, kind, dedupe_key, title) for user in recipients)
+        return len(calls)
 
-    monkeypatch.setattr(notifications, "notify", fake_notify)
+    monkeypatch.setattr(notifications, "notify_many", fake_notify_many)
     return calls
 
 
@@ -216,10 +218,32 @@ def test_notifications_land_in_the_inboxes_once_without_mocks(ticket, cast, team
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_BREACH).count() == 1
 
 
-def test_a_sweep_reads_each_policy_once(cast, sent, django_assert_max_num_queries):
+def _due_tickets(cast, policy, count):
+    for _ in range(count):
+        sla.recompute(ticket_at(policy, MONDAY_9, owner=cast.agent), now=MONDAY_9)
+
+
+def test_a_batch_takes_the_same_statements_for_3_tickets_as_for_30(
+    cast, django_assert_max_num_queries
+):
+    # Given due tickets on one policy (the notifications go to the real inbox and outbox)
     policy = office_policy(f.ProjectFactory(customer=cast.customer_a))
-    for _ in range(10):
-        sla.recompute(ticket_at(policy, MONDAY_9), now=MONDAY_9)
-    # Per ticket: lock, pauses, owner, event, update (+ transaction); plus the policy once.
-    with django_assert_max_num_queries(10 * 7 + 6):
-        assert sweep.sweep(now=sh(2026, 3, 16, 9, 50)).warned == 10
+    _due_tickets(cast, policy, 3)
+    # When a sweep handles 3 of them, and later 30 in the same single batch
+    with django_assert_max_num_queries(30) as few:
+        assert sweep.sweep(now=sh(2026, 3, 16, 9, 50)).warned == 3
+    _due_tickets(cast, policy, 30)
+    # Then the statements do not grow with the tickets: lock, pauses, policy, update,
+    # events, notifications and emails once per batch (+ the transaction, the count)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert sweep.sweep(now=sh(2026, 3, 16, 9, 50)).warned == 30
+
+
+def test_check_ticket_fires_what_is_due_on_one_ticket(ticket, sent, cast):
+    report = sweep.SweepReport()
+    sweep.check_ticket(ticket.pk, now=sh(2026, 3, 16, 9, 50), report=report)
+    assert (report.checked, report.warned, report.skipped) == (1, 1, 0)
+    # Not due any more: nothing to lock, nothing fired
+    sweep.check_ticket(ticket.pk, now=sh(2026, 3, 16, 9, 50), report=report)
+    assert (report.checked, report.warned, report.skipped) == (1, 1, 1)
+    assert kinds(ticket) == [EventKind.SLA_WARNING] and len(sent) == 1
