@@ -80,7 +80,8 @@ class ScopedListView(ScopedQuerysetMixin, generic.ListView):
             if self.filterset.is_bound:
                 # An invalid filter shows nothing (the form says why), never the unfiltered list.
                 qs = self.filterset.qs if self.filterset.is_valid() else qs.none()
-        self.search = self.request.GET.get("q", "").strip()[:100]
+        # NUL: PostgreSQL refuses it in any text parameter (a 500), and it means nothing here.
+        self.search = self.request.GET.get("q", "").replace("\x00", "").strip()[:100]
         if self.search and self.search_fields:
             cond = models.Q()
             for field in self.search_fields:

@@ -28,7 +28,7 @@ from frontline.core.errors import NotFound, PermissionDenied
 from frontline.core.rest import parse_id
 from frontline.desk import access, fire, handoffs, tickets, uploads
 from frontline.desk import serializers as s
-from frontline.desk.filters import TicketFilter
+from frontline.desk.filters import CustomerTicketFilter, TicketFilter
 from frontline.desk.models import Attachment, FireCall, HandOff, Ticket, TicketEvent
 from frontline.desk.states import Channel, HandOffStatus
 
@@ -74,12 +74,18 @@ def _staff(user) -> bool:
 class TicketViewSet(ScopedModelViewSet):
     queryset = Ticket.objects.all()
     serializer_class = s.TicketSerializer
-    filterset_class = TicketFilter
     ordering_fields = ["created_at", "updated_at", "severity", "resolution_due_at", "number"]
     ordering = ["-created_at", "-id"]
     search_fields = ["number", "title"]
 
     # ------------------------------------------------------------ reading
+
+    @property
+    def filterset_class(self):
+        # A customer filters only by what it sees (the schema documents the staff filters).
+        if getattr(self, "swagger_fake_view", False) or _staff(self.request.user):
+            return TicketFilter
+        return CustomerTicketFilter
 
     def get_queryset(self):
         user = self.request.user

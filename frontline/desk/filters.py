@@ -121,3 +121,17 @@ class TicketFilter(FilterSet):
             to_user=_user(self.request),
         )
         return queryset.filter(Exists(pending) if value else ~Exists(pending))
+
+
+class CustomerTicketFilter(TicketFilter):
+    """What a customer filters its tickets by: only what its serializer shows.
+
+    Team, tier, SLA state, breach, fire and owner are internal; a filter on them would
+    answer, by a count, what the customer's ticket view hides. For a customer they are
+    unknown query parameters (400).
+    """
+
+    owner = team = sla_state = breached = tier = fire_open = mine = awaiting_me = None
+
+    class Meta(TicketFilter.Meta):
+        fields = ["status", "severity", "customer", "project", "channel"]

@@ -5,6 +5,9 @@ reader's own time zone is set, so every manager reads the same numbers. Counts a
 taken from the timestamps stored on the ticket (``created_at``, ``resolved_at``,
 ``closed_at``, ``sla_warned_at``, ``sla_breached_at``): "open at the end of the
 day" is a ticket created before midnight and neither resolved nor closed before it.
+A ticket counts as warned (breached) on a day when its stamp falls on it or the sweep
+wrote an SLA warning (breach) event that day: the next target's warning or breach
+replaces the stamps, the events stay.
 A ticket resolved and later reopened counts as the tickets service left its stamps.
 """
 
@@ -22,14 +25,18 @@ from frontline.accounts.roles import Cap
 from frontline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from frontline.desk.access import is_desk_staff
 from frontline.desk.exports import Sheet, xlsx_bytes
-from frontline.desk.models import FireCall, Problem, Ticket
-from frontline.desk.states import OPEN_STATUSES, Severity
+from frontline.desk.models import FireCall, Problem, Ticket, TicketEvent
+from frontline.desk.states import OPEN_STATUSES, EventKind, Severity
 
 REPORT_TIME_ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 OLDEST_LIMIT = 10
 TOP_PROBLEMS_LIMIT = 10
 FIRE_CALLS_LIMIT = 100
 BAD_DATE = _("Give the date as YYYY-MM-DD.")
+# Days far enough from both ends of Python's calendar that a day's bounds in any time
+# zone (and the database's date arithmetic) stay representable.
+FIRST_REPORT_DATE = dt.date(1970, 1, 1)
+LAST_REPORT_DATE = dt.date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -123,9 +130,16 @@ def parse_report_date(raw: str | None, *, default: dt.date | None = None) -> dt.
     try:
         if len(text) != 10:
             raise ValueError
-        return dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(BAD_DATE, fields={"date": [BAD_DATE]})
+    if not FIRST_REPORT_DATE <= date <= LAST_REPORT_DATE:
+        message = _("Choose a date from %(first)s to %(last)s.") % {
+            "first": FIRST_REPORT_DATE.isoformat(),
+            "last": LAST_REPORT_DATE.isoformat(),
+        }
+        raise ValidationFailed(message, fields={"date": [message]})
+    return date
 
 
 def today() -> dt.date:
@@ -151,12 +165,19 @@ def _open_at(end: dt.datetime) -> Q:
 
 def _counts(tickets, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
     """One query: per severity, new, resolved, open at the end, SLA warnings and breaches."""
+
+    def fired(kind: str):
+        # The sweep's events: a later target's warning or breach replaces the stamps.
+        events = TicketEvent.objects.filter(kind=kind, created_at__gte=start, created_at__lt=end)
+        return Q(pk__in=events.values("ticket_id"))
+
     measures = {
         "new": Q(created_at__gte=start, created_at__lt=end),
         "resolved": Q(resolved_at__gte=start, resolved_at__lt=end),
         "open": _open_at(end),
-        "warned": Q(sla_warned_at__gte=start, sla_warned_at__lt=end),
-        "breached": Q(sla_breached_at__gte=start, sla_breached_at__lt=end),
+        "warned": Q(sla_warned_at__gte=start, sla_warned_at__lt=end) | fired(EventKind.SLA_WARNING),
+        "breached": Q(sla_breached_at__gte=start, sla_breached_at__lt=end)
+        | fired(EventKind.SLA_BREACH),
     }
     aggregates = {
         f"{name}_{severity}": Count("pk", filter=cond & Q(severity=severity))

@@ -16,11 +16,14 @@ Rules, decided once here:
 * The clock stops while the status is waiting (``PAUSED_STATUSES``) and while the
   ticket is resolved or closed, so a reopen continues where resolution stopped it
   instead of counting the days it sat resolved.
-* Resolving counts as the first response when nobody replied before.
+* Resolving counts as the first response when nobody replied before; ``recompute``
+  stores it as ``first_responded_at``, so a reopened ticket does not owe one again.
 * The *active* deadline is the first response until it is given, then the resolution.
   The warning is at ``warning_percent`` of the active target.
 * ``sla_warned_at`` and ``sla_breached_at`` are stamps written by the sweep (and, for a
   ticket resolved late that the sweep never saw, by recompute: the missed deadline).
+  The warning stamp is the warning moment notified, so a warning sent late (after
+  downtime) is still earlier than the next target's warning moment.
   Recompute never clears ``sla_breached_at``. It clears ``sla_warned_at`` only when the
   warning moment moves after the stamp (the first response was given and the
   resolution is now active, a reopen, a policy or severity change with later targets),
@@ -484,10 +487,18 @@ def recompute(ticket, *, now: dt.datetime | None = None) -> SlaResult:
         for name, value in stored.items():
             setattr(ticket, name, value)
         pauses = _sync_pauses(ticket, now)
+        extra = {}
+        if (
+            ticket.first_responded_at is None
+            and ticket.status in DONE_STATUSES
+            and ticket.resolved_at is not None
+        ):
+            # The resolution was the first response: it stays one after a reopen.
+            extra["first_responded_at"] = ticket.first_responded_at = ticket.resolved_at
         policy = policy_for(ticket)
         old_policy_id = ticket.sla_policy_id
         result = evaluate(ticket, policy=policy, pauses=pauses, now=now)
-        write_result(ticket, result, policy=policy)
+        write_result(ticket, result, policy=policy, extra=extra)
         new_policy_id = policy.pk if policy is not None else None
         if old_policy_id != new_policy_id:
             record_event(

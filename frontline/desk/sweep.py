@@ -6,7 +6,8 @@ through the partial index ``ticket_sla_sweep_idx``. Each batch is one transactio
 ``SELECT … FOR UPDATE OF desk_ticket SKIP LOCKED`` takes the row locks, so two sweeps
 (or a sweep and a ticket service holding a row) never work on the same ticket at once:
 the one that cannot lock it leaves it to the next run. In that transaction the sweep
-stamps ``sla_warned_at`` / ``sla_breached_at``, writes the timeline events, queues
+stamps ``sla_warned_at`` (with the warning moment) / ``sla_breached_at`` (with the
+time of the run), writes the timeline events, queues
 the notifications (the outbox sends them after commit), raises the tier when the
 policy says so, and moves ``sla_next_check_at`` to the next pending moment (or NULL),
 with a fixed number of statements per batch whatever its size: pauses, one UPDATE of
@@ -228,7 +229,9 @@ def _check(ticket: Ticket, pauses: list, *, batch: _Batch, report: SweepReport) 
     result = evaluate()
     ticket.sla_warned_at = result.warned_at
     if result.warning_due:
-        ticket.sla_warned_at = now
+        # The moment warned of, not the clock: after downtime a late stamp would hide
+        # the next target's warning (recompute clears a stamp before the new moment).
+        ticket.sla_warned_at = result.warning_at
         _warn(ticket, result, batch)
         report.warned += 1
     if result.breach_due:

@@ -116,6 +116,9 @@ def _check_team(actor, team, errors: Errors) -> None:
     if team is None:
         return
     visible = Team.objects.visible_to(actor) if is_user(actor) else Team.objects.all()
+    # Only our own teams: a customer's or partner's team lead would hear of the ticket
+    # (SLA escalations go to the team's lead).
+    visible = visible.filter(organization__kind=OrganizationKind.OPERATOR)
     if not team.is_active or not visible.filter(pk=team.pk).exists():
         _add(errors, "team", _("No such team."))
 

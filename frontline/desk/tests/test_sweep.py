@@ -69,7 +69,7 @@ def test_the_warning_fires_once_and_goes_to_the_owner(ticket, sent, cast):
     report = sweep.sweep(now=sh(2026, 3, 16, 9, 50))
     assert (report.checked, report.warned, report.breached) == (1, 1, 0)
     ticket.refresh_from_db()
-    assert ticket.sla_warned_at == sh(2026, 3, 16, 9, 50)
+    assert ticket.sla_warned_at == sh(2026, 3, 16, 9, 48)  # the moment warned of
     assert ticket.sla_state == SlaState.WARNING
     assert ticket.sla_next_check_at == sh(2026, 3, 16, 10)
     assert [(u, k, key) for u, k, key, _t in sent] == [
