@@ -7,6 +7,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from frontline.core.logging import request_id_var
 
@@ -69,3 +71,39 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than MAX_REQUEST_BYTES with 413 before anything reads it.
+
+    Runs before sessions and CSRF, which would otherwise parse a whole multipart body
+    (spooling it to disk) only for the view to refuse it afterwards.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            length = -1
+        limit = settings.MAX_REQUEST_BYTES
+        if length < 0 or length > limit:
+            message = (
+                _("The request body is too large (at most %(mb)d MB).")
+                % {"mb": limit // (1024 * 1024)}
+                if length > limit
+                else _("The Content-Length header is not a number.")
+            )
+            status = 413 if length > limit else 400
+            if request.path.startswith("/api/"):
+                code = "too_large" if status == 413 else "invalid"
+                return JsonResponse(
+                    {"code": code, "detail": str(message), "fields": {}}, status=status
+                )
+            return HttpResponse(
+                str(message), status=status, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
