@@ -12,7 +12,7 @@ from frontline.accounts.models import Organization, User
 from frontline.accounts.roles import OrganizationKind, Role
 from frontline.testing import factories as f
 
-pytest_plugins = ["frontline.testing.browser"]
+pytest_plugins = ["frontline.testing.browser", "frontline.testing.races"]
 
 
 @dataclass

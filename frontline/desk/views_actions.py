@@ -168,6 +168,32 @@ class TicketDetailView(LoginRequiredMixin, generic.View):
         return render_ticket(request, staff_ticket(request, pk))
 
 
+def run_action(view, ticket, form):
+    """Validate ``form``, call ``view.perform``; a refusal re-renders the page, else None.
+
+    Shared by the staff and the portal action views: a domain error becomes the form's
+    error (or a message when the action has no form) and changes nothing; a permission
+    error is a 403 and a missing object a 404.
+    """
+    request = view.request
+    if form is not None and not form.is_valid():
+        return view.failed(ticket, form, status=400)
+    try:
+        view.perform(ticket, form)
+    except DomainPermissionDenied:
+        raise PermissionDenied
+    except NotFound:
+        raise Http404
+    except DomainError as exc:
+        if form is None:
+            messages.error(request, str(exc.message))
+            return view.failed(ticket, None, status=exc.status)
+        apply_error(form, exc)
+        return view.failed(ticket, form, status=exc.status)
+    messages.success(request, view.success_message)
+    return None
+
+
 class TicketActionView(LoginRequiredMixin, generic.View):
     """POST one action on one ticket through one service.
 
@@ -198,22 +224,9 @@ class TicketActionView(LoginRequiredMixin, generic.View):
         ticket = staff_ticket(request, pk)
         if not self.allowed(ticket):
             raise PermissionDenied
-        form = self.get_form(ticket)
-        if form is not None and not form.is_valid():
-            return self.failed(ticket, form, status=400)
-        try:
-            self.perform(ticket, form)
-        except DomainPermissionDenied:
-            raise PermissionDenied
-        except NotFound:
-            raise Http404
-        except DomainError as exc:
-            if form is None:
-                messages.error(request, str(exc.message))
-                return self.failed(ticket, None, status=exc.status)
-            apply_error(form, exc)
-            return self.failed(ticket, form, status=exc.status)
-        messages.success(request, self.success_message)
+        refused = run_action(self, ticket, self.get_form(ticket))
+        if refused is not None:
+            return refused
         if is_htmx(request):
             return render_ticket(request, staff_ticket(request, pk))
         return HttpResponseRedirect(ticket.get_absolute_url())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,15 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
 from frontline.accounts.roles import Cap
-from frontline.core.errors import DomainError, NotFound
-from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.errors import DomainError
 from frontline.core.pages import ScopedListView, is_htmx
 from frontline.core.rest import parse_id
 from frontline.desk import access, tickets
 from frontline.desk import forms as desk_forms
 from frontline.desk.models import Attachment, SeverityLevel, Ticket, TicketEvent
 from frontline.desk.states import DONE_STATUSES, TicketStatus
-from frontline.desk.views_actions import apply_error, attachment_download_url
+from frontline.desk.views_actions import apply_error, attachment_download_url, run_action
 
 
 def is_portal_user(user) -> bool:
@@ -214,21 +212,9 @@ class PortalActionView(PortalMixin, generic.View):
         form = None
         if self.form_class is not None:
             form = self.form_class(data=request.POST, files=request.FILES)
-            if not form.is_valid():
-                return self.failed(ticket, form, status=400)
-        try:
-            self.perform(ticket, form)
-        except DomainPermissionDenied:
-            raise PermissionDenied
-        except NotFound:
-            raise Http404
-        except DomainError as exc:
-            if form is None:
-                messages.error(request, str(exc.message))
-                return self.failed(ticket, None, status=exc.status)
-            apply_error(form, exc)
-            return self.failed(ticket, form, status=exc.status)
-        messages.success(request, self.success_message)
+        refused = run_action(self, ticket, form)
+        if refused is not None:
+            return refused
         if is_htmx(request):
             return render_portal_ticket(request, portal_ticket(request, pk))
         return HttpResponseRedirect(reverse("desk:portal-ticket-detail", args=[ticket.pk]))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection, connections
 
 from frontline.core.errors import Conflict
 from frontline.desk import fire
@@ -14,35 +11,13 @@ from frontline.desk.models import FireCall, FireSummons, TicketEvent
 from frontline.desk.states import EventKind, TicketStatus
 from frontline.desk.tests.factories import TicketFactory
 from frontline.notifications.models import Notification, OutboundEmail
+from frontline.testing.races import run_together
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (CI runs the suite again with DATABASE_URL)")
-
-
-def run_together(*calls):
-    results: list = [None] * len(calls)
-    barrier = threading.Barrier(len(calls), timeout=10)
-
-    def worker(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_only"),
+]
 
 
 def test_simultaneous_calls_for_fire_open_one_call_and_notify_once(cast):

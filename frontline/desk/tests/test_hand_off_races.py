@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from frontline.core.errors import Conflict
@@ -14,36 +11,13 @@ from frontline.desk.models import HandOff, Ticket, TicketEvent
 from frontline.desk.states import Channel, EventKind, HandOffStatus
 from frontline.desk.tests import factories as df
 from frontline.notifications.models import Notification
+from frontline.testing.races import run_together
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (CI runs the suite again with DATABASE_URL)")
-
-
-def run_together(*calls):
-    """Run each call in its own thread and connection, released together by a barrier."""
-    results: list = [None] * len(calls)
-    barrier = threading.Barrier(len(calls), timeout=10)
-
-    def worker(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_only"),
+]
 
 
 def test_two_simultaneous_accepts_of_one_hand_off_have_exactly_one_winner(cast):

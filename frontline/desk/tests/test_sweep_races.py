@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from frontline.desk import sla, sweep
 from frontline.desk.models import Ticket, TicketEvent
@@ -14,16 +14,14 @@ from frontline.desk.tests.test_sla_support import office_policy, sh, ticket_at
 from frontline.notifications.models import Notification
 from frontline.testing import factories as f
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_only"),
+]
 
 MONDAY_9 = sh(2026, 3, 16, 9)
 WARNING_DUE = sh(2026, 3, 16, 9, 50)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (CI runs the suite again with DATABASE_URL)")
 
 
 @pytest.fixture

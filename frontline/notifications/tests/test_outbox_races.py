@@ -6,19 +6,17 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from frontline.notifications import outbox
 from frontline.notifications.models import EmailStatus, OutboundEmail
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (CI runs the suite again with DATABASE_URL)")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_only"),
+]
 
 
 def test_eight_workers_delivering_one_message_send_it_once():

@@ -5,40 +5,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
 
 from frontline.core.errors import ValidationFailed
 from frontline.sites import services
 from frontline.sites.models import Asset, Site
 from frontline.testing import factories as f
+from frontline.testing.races import run_together
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (CI runs the suite again with DATABASE_URL)")
-
-
-def run_together(*calls):
-    """Run each call in its own thread and connection; return what each returned or raised."""
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_only"),
+]
 
 
 def test_two_requests_adding_the_same_site_name_give_one_site_and_one_field_error(
