@@ -212,6 +212,32 @@ def fill_tickets(n: int, customers, projects, teams, owners, now: dt.datetime) -
     return time.perf_counter() - started
 
 
+def prepare_steady_state(now: dt.datetime) -> int:
+    """Make 1 % of the tickets (open, not paused) due for one resolution warning at ``now``.
+
+    Each one was created 85 % of its resolution target ago (24×7 calendar), answered a
+    minute later, so the warning (at 80 %) is due and the breach is not.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            UPDATE desk_ticket t SET
+                created_at = %(now)s - (p.resolution_minutes * 0.85) * interval '1 minute',
+                first_responded_at = %(now)s - (p.resolution_minutes * 0.85 - 1) * interval '1 minute',
+                sla_warned_at = NULL, sla_breached_at = NULL, sla_state = 'ok',
+                sla_next_check_at = %(now)s - interval '1 minute'
+            FROM desk_slapolicy p
+            WHERE p.id = t.sla_policy_id AND t.status IN ('new', 'in_progress') AND t.id %% 200 IN (9, 19)
+            """,
+            {"now": now},
+        )
+        count = cur.rowcount
+        cur.execute("ANALYZE desk_ticket")
+    return count
+
+
 def time_requests(client, url: str, n: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -285,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     second_s = time.perf_counter() - started
     left = Ticket.objects.filter(sla_next_check_at__lte=now).count()
 
+    # Steady state: 1 % of the tickets each due for exactly one thing (a resolution warning).
+    later = now + dt.timedelta(minutes=5)
+    steady_due = prepare_steady_state(later)
+    started = time.perf_counter()
+    steady_report = sweep(now=later)
+    steady_s = time.perf_counter() - started
+
     client = Client()
     client.force_login(viewer)
     team = teams[3].pk  # the team of the breached in-progress tickets (g % 100 == 7)
@@ -308,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         "sweep_report": str(report),
         "second_sweep_seconds": round(second_s, 3),
         "due_after_sweep": left,
+        "steady_due": steady_due,
+        "steady_sweep_seconds": round(steady_s, 3),
+        "steady_sweep_report": str(steady_report),
         "lists": lists,
         "python": platform.python_version(),
         "postgres": connection.pg_version,
@@ -316,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"SLA sweep: {due:,} due → {sweep_s:.3f} s (second run {second_s:.3f} s, {left} still due)"
     )
+    print(f"SLA sweep, steady state: {steady_due:,} due, one warning each → {steady_s:.3f} s")
     for row in lists:
         print(
             f"GET {row['url']}: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, queries {row['queries']}, count {row['count']}"
