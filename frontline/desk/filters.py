@@ -9,39 +9,16 @@ to-many relation (``awaiting_me`` is an ``EXISTS``), so none needs ``DISTINCT``.
 from __future__ import annotations
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import FilterSet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from frontline.accounts.models import Team, User
+from frontline.core.filters import BooleanFilter
 from frontline.desk.models import HandOff, Ticket
 from frontline.desk.states import Channel, HandOffStatus, Severity, SlaState, TicketStatus, Tier
 from frontline.sites.filters import ScopedModelChoiceFilter, customers
 from frontline.sites.models import Project
-
-_TRUE = {"true", "1"}
-_FALSE = {"false", "0"}
-
-
-class StrictBooleanField(forms.Field):
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValidationError(_("Use true or false."), code="invalid")
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(django_filters.Filter):
-    field_class = StrictBooleanField
 
 
 def _user(request):
@@ -74,14 +51,12 @@ class TicketFilter(FilterSet):
     customer = ScopedModelChoiceFilter(queryset=customers, label=_("Customer"))
     project = ScopedModelChoiceFilter(queryset=projects, label=_("Project"))
     sla_state = django_filters.ChoiceFilter(choices=SlaState.choices, label=_("SLA state"))
-    breached = StrictBooleanFilter(method="filter_breached", label=_("SLA breached"))
+    breached = BooleanFilter(method="filter_breached", label=_("SLA breached"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
-    fire_open = StrictBooleanFilter(field_name="fire_open", label=_("Fire called"))
-    mine = StrictBooleanFilter(method="filter_mine", label=_("Mine"))
-    awaiting_me = StrictBooleanFilter(
-        method="filter_awaiting_me", label=_("Waiting for me to accept")
-    )
+    fire_open = BooleanFilter(field_name="fire_open", label=_("Fire called"))
+    mine = BooleanFilter(method="filter_mine", label=_("Mine"))
+    awaiting_me = BooleanFilter(method="filter_awaiting_me", label=_("Waiting for me to accept"))
 
     class Meta:
         model = Ticket

@@ -199,6 +199,12 @@ class TicketSerializer(serializers.ModelSerializer):
 class CustomerTicketSerializer(TicketSerializer):
     """A ticket as its customer sees it in the portal or through the API."""
 
+    # The owner's name only: never their email address, even when no name is set.
+    owner_name = serializers.SerializerMethodField()
+
+    def get_owner_name(self, obj) -> str:
+        return obj.owner.display_name or str(_("Service team"))
+
     class Meta(TicketSerializer.Meta):
         fields = [
             "id", "number", "title", "description", "customer", "customer_name", "contact",

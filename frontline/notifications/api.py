@@ -8,6 +8,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from frontline.core.filters import BooleanFilter
 from frontline.core.rest import parse_id
 from frontline.notifications import services
 from frontline.notifications.models import Notification
@@ -26,7 +27,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(method="filter_unread", label="Only unread (true/false)")
+    unread = BooleanFilter(method="filter_unread", label="Only unread (true/false)")
 
     class Meta:
         model = Notification

@@ -19,7 +19,8 @@ def _customer_scoped(qs: models.QuerySet, user, customer_path: str) -> models.Qu
     if user.has_capability("view_all_customers"):
         return qs
     org = user.organization
-    if org is not None and org.kind == "customer":
+    # A deactivated customer organisation sees nothing until it is active again.
+    if org is not None and org.kind == "customer" and org.is_active:
         return qs.filter(**{customer_path: org.pk})
     # Partners will see what is dispatched to them once field service exists; nothing yet.
     return qs.none()

@@ -19,7 +19,10 @@ def customer_org_id(user) -> int | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     org = user.organization
-    return org.pk if org is not None and org.kind == OrganizationKind.CUSTOMER else None
+    # A deactivated customer organisation sees nothing until it is active again.
+    if org is None or org.kind != OrganizationKind.CUSTOMER or not org.is_active:
+        return None
+    return org.pk
 
 
 def scope_by_customer(qs: models.QuerySet, user, customer_path: str) -> models.QuerySet:
