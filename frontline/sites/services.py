@@ -162,6 +162,17 @@ def _save(
         raise ValidationFailed(fields=duplicate)
 
 
+def _insert(actor, instance: models.Model, *, duplicate: Errors, fields: Iterable[str]) -> None:
+    """Save a new, validated row and record its creation with the values it was given."""
+    _save(instance, duplicate=duplicate)
+    audit.record(
+        actor=actor,
+        instance=instance,
+        action=audit.AuditAction.CREATE,
+        changes=audit.snapshot(instance, list(fields)),
+    )
+
+
 def _update_fields(diff: dict[str, Any]) -> list[str]:
     return [*diff, "updated_at"]
 
@@ -228,13 +239,7 @@ def create_site(
     with transaction.atomic():
         site = Site(**values)
         _validate_site(actor=actor, site=site, customer_changed=False)
-        _save(site, duplicate={"name": [str(DUPLICATE_SITE)]})
-        audit.record(
-            actor=actor,
-            instance=site,
-            action=audit.AuditAction.CREATE,
-            changes=audit.snapshot(site, list(SITE_FIELDS)),
-        )
+        _insert(actor, site, duplicate={"name": [str(DUPLICATE_SITE)]}, fields=SITE_FIELDS)
     return site
 
 
@@ -412,12 +417,11 @@ def create_asset_model(
     with transaction.atomic():
         asset_model = AssetModel(**values)
         _validate_asset_model(asset_model)
-        _save(asset_model, duplicate={"model": [str(DUPLICATE_ASSET_MODEL)]})
-        audit.record(
-            actor=actor,
-            instance=asset_model,
-            action=audit.AuditAction.CREATE,
-            changes=audit.snapshot(asset_model, list(ASSET_MODEL_FIELDS)),
+        _insert(
+            actor,
+            asset_model,
+            duplicate={"model": [str(DUPLICATE_ASSET_MODEL)]},
+            fields=ASSET_MODEL_FIELDS,
         )
     return asset_model
 
@@ -544,13 +548,7 @@ def create_asset(
     with transaction.atomic():
         asset = Asset(**values)
         _validate_asset(actor=actor, asset=asset, old_status=None, site_changed=False)
-        _save(asset, duplicate={"serial": [str(DUPLICATE_ASSET)]})
-        audit.record(
-            actor=actor,
-            instance=asset,
-            action=audit.AuditAction.CREATE,
-            changes=audit.snapshot(asset, list(ASSET_FIELDS)),
-        )
+        _insert(actor, asset, duplicate={"serial": [str(DUPLICATE_ASSET)]}, fields=ASSET_FIELDS)
     return asset
 
 
