@@ -108,3 +108,4 @@ class EventKind(models.TextChoices):
     PROBLEM = "problem", _("Linked to a problem")
     RATING = "rating", _("Rated")
     WATCHER = "watcher", _("Watchers changed")
+    WORK_ORDER = "work_order", _("Work order opened")
