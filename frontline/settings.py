@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "frontline.sites",
     "frontline.notifications",
     "frontline.desk",
+    "frontline.field",
+    "frontline.dispatch",
     "frontline.demo",
 ]
 

@@ -342,6 +342,11 @@ class Skill(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
+    requires_certification = models.BooleanField(
+        _("requires a valid certification"),
+        default=False,
+        help_text=_("Engineers hold this skill only while a certification for it is valid."),
+    )
 
     objects = SkillQuerySet.as_manager()
 

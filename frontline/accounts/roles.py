@@ -66,6 +66,13 @@ class Cap:
     MANAGE_PROBLEMS = "manage_problems"
     VIEW_DESK_REPORTS = "view_desk_reports"
     SUBMIT_TICKETS = "submit_tickets"  # customers, through the portal
+    # Field service
+    VIEW_WORK_ORDERS = "view_work_orders"  # see work orders within one's scope
+    DISPATCH_WORK = "dispatch_work"  # create, dispatch, offer, reassign, close, cancel; run plans
+    DO_FIELD_WORK = "do_field_work"  # accept, travel, check in, complete one's own; claim offers
+    MANAGE_ENGINEERS = "manage_engineers"  # profiles, certifications, shifts and leave
+    MANAGE_DISPATCH_RULES = "manage_dispatch_rules"
+    ASSIGN_PARTNER_WORK = "assign_partner_work"  # an outlet admin assigns its orders on
 
 
 _STAFF = {
@@ -78,6 +85,7 @@ _STAFF = {
     Cap.CALL_FIRE,
 }
 _DESK_WORK = {Cap.WORK_TICKETS}
+_FIELD_LEAD = {Cap.VIEW_WORK_ORDERS, Cap.DISPATCH_WORK, Cap.MANAGE_ENGINEERS}
 _DESK_LEAD = {Cap.WORK_TICKETS, Cap.REASSIGN_TICKETS, Cap.MANAGE_PROBLEMS, Cap.VIEW_DESK_REPORTS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -92,8 +100,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.MANAGE_ASSET_MODELS,
             Cap.MANAGE_ASSETS,
             Cap.MANAGE_DESK_CONFIG,
+            Cap.MANAGE_DISPATCH_RULES,
         }
         | _DESK_LEAD
+        | _FIELD_LEAD
     ),
     Role.MANAGER: frozenset(
         _STAFF
@@ -103,21 +113,42 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.MANAGE_PROJECTS,
             Cap.MANAGE_ASSET_MODELS,
             Cap.MANAGE_ASSETS,
+            Cap.MANAGE_DISPATCH_RULES,
         }
         | _DESK_LEAD
+        | _FIELD_LEAD
     ),
     Role.DISPATCHER: frozenset(
-        _STAFF | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.REASSIGN_TICKETS} | _DESK_WORK
+        _STAFF
+        | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.REASSIGN_TICKETS}
+        | _DESK_WORK
+        | _FIELD_LEAD
     ),
-    Role.AGENT: frozenset(_STAFF | _DESK_WORK | {Cap.MANAGE_PROBLEMS}),
-    Role.ENGINEER: frozenset(_STAFF | {Cap.MANAGE_ASSETS} | _DESK_WORK),
-    Role.QUALITY_ANALYST: frozenset(_STAFF | {Cap.VIEW_DESK_REPORTS}),
-    Role.CUSTOMER_ADMIN: frozenset({Cap.MANAGE_USERS, Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS}),
-    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS}),
+    Role.AGENT: frozenset(_STAFF | _DESK_WORK | {Cap.MANAGE_PROBLEMS, Cap.VIEW_WORK_ORDERS}),
+    Role.ENGINEER: frozenset(
+        _STAFF | {Cap.MANAGE_ASSETS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK} | _DESK_WORK
+    ),
+    Role.QUALITY_ANALYST: frozenset(_STAFF | {Cap.VIEW_DESK_REPORTS, Cap.VIEW_WORK_ORDERS}),
+    Role.CUSTOMER_ADMIN: frozenset(
+        {Cap.MANAGE_USERS, Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}
+    ),
+    Role.CUSTOMER_USER: frozenset(
+        {Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}
+    ),
     Role.PARTNER_ADMIN: frozenset(
-        {Cap.MANAGE_USERS, Cap.VIEW_TEAMS, Cap.MANAGE_TEAMS, Cap.USE_API_TOKENS}
+        {
+            Cap.MANAGE_USERS,
+            Cap.VIEW_TEAMS,
+            Cap.MANAGE_TEAMS,
+            Cap.USE_API_TOKENS,
+            Cap.VIEW_WORK_ORDERS,
+            Cap.ASSIGN_PARTNER_WORK,
+            Cap.DO_FIELD_WORK,
+        }
     ),
-    Role.PARTNER_ENGINEER: frozenset({Cap.VIEW_TEAMS, Cap.USE_API_TOKENS}),
+    Role.PARTNER_ENGINEER: frozenset(
+        {Cap.VIEW_TEAMS, Cap.USE_API_TOKENS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK}
+    ),
     Role.SUPPLIER_CONTACT: frozenset({Cap.USE_API_TOKENS}),
 }
 

@@ -1,0 +1,3 @@
+"""api routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Dispatch planning API routes."""
+
+from frontline.dispatch import api
+
+urlpatterns = [*api.urlpatterns]

@@ -1,0 +1,7 @@
+"""Dispatch planning pages."""
+
+from frontline.dispatch import views
+
+app_name = "dispatch"
+
+urlpatterns = [*views.urlpatterns]

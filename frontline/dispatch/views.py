@@ -1,0 +1,3 @@
+"""views routes (being built)."""
+
+urlpatterns: list = []

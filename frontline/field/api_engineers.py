@@ -1,0 +1,3 @@
+"""api_engineers routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""api_orders routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""api_rules routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""api_surveys routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""views_board routes (being built)."""
+
+urlpatterns: list = []

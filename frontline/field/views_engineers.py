@@ -1,0 +1,3 @@
+"""views_engineers routes (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""views_mobile routes (being built)."""
+
+urlpatterns: list = []

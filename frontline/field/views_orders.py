@@ -1,0 +1,3 @@
+"""views_orders routes (being built)."""
+
+urlpatterns: list = []

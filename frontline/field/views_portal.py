@@ -1,0 +1,3 @@
+"""views_portal routes (being built)."""
+
+urlpatterns: list = []

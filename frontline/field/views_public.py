@@ -1,0 +1,3 @@
+"""views_public routes (being built)."""
+
+urlpatterns: list = []

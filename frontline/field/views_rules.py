@@ -1,0 +1,3 @@
+"""views_rules routes (being built)."""
+
+urlpatterns: list = []
