@@ -223,6 +223,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "frontline.notifications.tasks.send_pending_emails",
         "schedule": 60,
     },
+    "field-expire-offers": {
+        "task": "frontline.field.tasks.expire_offers",
+        "schedule": 60,
+    },
     "desk-daily-report": {
         "task": "frontline.desk.tasks_reports.email_daily_report",
         "schedule": crontab(hour=DESK_DAILY_REPORT_HOUR, minute=DESK_DAILY_REPORT_MINUTE),
