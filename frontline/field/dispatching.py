@@ -87,10 +87,11 @@ def dispatch(
 
     From the queue, an open offer, or another engineer (a reassignment: the previous
     engineer and the customer are told)."""
-    partner_admin = access.partner_admin_of(actor, work_order)
-    access.require(access.may_dispatch(actor) or partner_admin)
     with transaction.atomic():
         wo = lock(WorkOrder, work_order.pk)
+        # Checked on the locked row: the order may have gone to an outlet since it was read.
+        partner_admin = access.partner_admin_of(actor, wo)
+        access.require(access.may_dispatch(actor) or partner_admin)
         check_engineer(wo, engineer)
         if wo.status not in QUEUE_STATUSES | ASSIGNED_STATUSES | {W.OFFERED, W.ON_HOLD}:
             raise illegal(wo, W.DISPATCHED)
@@ -172,7 +173,6 @@ def offer(*, actor, work_order, expires_in_minutes=DEFAULT_OFFER_MINUTES, radius
     """Offer the order to every eligible engineer (skills, valid certification, within the
     radius, working that day). The first valid claim wins; unclaimed, it expires back to the
     dispatcher's queue."""
-    access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, work_order))
     minutes = _offer_minutes(expires_in_minutes)
     if radius_km is not None:
         try:
@@ -183,6 +183,7 @@ def offer(*, actor, work_order, expires_in_minutes=DEFAULT_OFFER_MINUTES, radius
             raise ValidationFailed(fields={"radius_km": [_("Between 1 and 2000 km.")]})
     with transaction.atomic():
         wo = lock(WorkOrder, work_order.pk)
+        access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, wo))
         if wo.status not in QUEUE_STATUSES:
             raise illegal(wo, W.OFFERED)
         recipients = eligible_engineers(wo, radius_km=radius_km, pool=pool)
@@ -251,9 +252,9 @@ def claim_offer(*, actor, offer_id) -> WorkOrder:
 
 def withdraw_offer(*, actor, work_order) -> WorkOrder:
     """Take an open offer back into the dispatcher's queue."""
-    access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, work_order))
     with transaction.atomic():
         wo = lock(WorkOrder, work_order.pk)
+        access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, wo))
         if wo.status != W.OFFERED:
             raise illegal(wo, W.NEW)
         _close_open_offer(wo, OfferStatus.WITHDRAWN)

@@ -241,9 +241,9 @@ def complete(*, actor, work_order, resolution_code, resolution_notes="", parts_u
 
 def close(*, actor, work_order) -> WorkOrder:
     """The dispatcher closes completed work; the customer gets a survey link by email."""
-    access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, work_order))
     with transaction.atomic():
         wo = lock(WorkOrder, work_order.pk)
+        access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, wo))
         move(wo, W.CLOSED, closed_at=timezone.now())
         record(wo, EventKind.CLOSED, author=actor, public=True)
         from frontline.field.links import send_survey
@@ -283,9 +283,9 @@ def hold(*, actor, work_order, reason) -> WorkOrder:
 
 def resume(*, actor, work_order) -> WorkOrder:
     """Back from hold: to its engineer when it has one, else to the queue."""
-    access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, work_order))
     with transaction.atomic():
         wo = lock(WorkOrder, work_order.pk)
+        access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, wo))
         if wo.status != W.ON_HOLD:
             raise illegal(wo, W.NEW)
         target = W.ACCEPTED if wo.assignee_id and wo.accepted_at else W.DISPATCHED

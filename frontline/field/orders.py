@@ -192,13 +192,13 @@ def _note_on_ticket(ticket, wo, actor) -> None:
 
 def set_appointment(*, actor, work_order, window_start, window_end, reason="") -> WorkOrder:
     """Agree a new appointment window with the customer (a public timeline event)."""
-    access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, work_order))
     errors: dict = {}
     _check_window(errors, window_start, window_end)
-    if errors:
-        raise ValidationFailed(fields=errors)
     with transaction.atomic():
         wo = WorkOrder.objects.select_for_update(of=("self",)).get(pk=work_order.pk)
+        access.require(access.may_dispatch(actor) or access.partner_admin_of(actor, wo))
+        if errors:
+            raise ValidationFailed(fields=errors)
         if wo.status in DONE_STATUSES:
             raise ValidationFailed(_("This work order is finished; its appointment is history."))
         WorkOrder.objects.filter(pk=wo.pk).update(
