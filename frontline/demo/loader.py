@@ -22,6 +22,7 @@ from frontline.accounts.models import EngineerSkill, Membership, Organization, S
 from frontline.accounts.roles import OrganizationKind, role_fits_kind
 from frontline.demo import data
 from frontline.desk.models import Ticket
+from frontline.field.models import WorkOrder
 from frontline.sites.models import Asset, AssetModel, Project, Site
 
 
@@ -36,6 +37,7 @@ class Loaded:
     sites: dict[str, Site] = field(default_factory=dict)
     engineers: list[User] = field(default_factory=list)
     desk: object = None  # frontline.demo.desk.History when the desk history was played
+    field: object = None  # frontline.demo.field.FieldHistory
 
     def counts(self) -> dict[str, int]:
         return {
@@ -47,14 +49,17 @@ class Loaded:
             "asset_models": AssetModel.objects.count(),
             "assets": Asset.objects.count(),
             "tickets": Ticket.objects.count(),
+            "work_orders": WorkOrder.objects.count(),
         }
 
 
-def load(*, reset: bool = False, desk_days: int = 60) -> Loaded:
+def load(*, reset: bool = False, desk_days: int = 60, field_days: int = 30) -> Loaded:
     """Create the demo company in one transaction; with ``reset`` wipe the database first.
 
     ``desk_days`` days of service-desk history are then played through the desk's services
-    (``frontline.demo.desk``); 0 leaves the desk empty and unconfigured.
+    (``frontline.demo.desk``); 0 leaves the desk empty and unconfigured. ``field_days`` days
+    of work orders are played the same way (``frontline.demo.field``), then today's queue
+    of about 120 orders is laid out for the dispatcher; 0 loads field configuration only.
     """
     with transaction.atomic():
         if reset:
@@ -76,6 +81,9 @@ def load(*, reset: bool = False, desk_days: int = 60) -> Loaded:
             from frontline.demo.desk import load_desk_history
 
             loaded.desk = load_desk_history(days=desk_days)
+        from frontline.demo.field import load_field_history
+
+        loaded.field = load_field_history(days=field_days, queue=120 if field_days > 0 else 0)
     return loaded
 
 

@@ -30,8 +30,15 @@ class Command(BaseCommand):
             default=60,
             help="days of service-desk history to play (default 60; 0 for none)",
         )
+        parser.add_argument(
+            "--field-days",
+            type=int,
+            default=30,
+            help="days of work-order history to play before today's dispatch day "
+            "(default 30; 0 for none)",
+        )
 
-    def handle(self, *args, reset, if_empty, desk_days, **options):
+    def handle(self, *args, reset, if_empty, desk_days, field_days, **options):
         self.verbosity = options["verbosity"]
         if if_empty and Organization.objects.exists():
             self.stdout.write("The database already has data; the demo company was not loaded.")
@@ -39,9 +46,9 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         try:
-            if desk_days < 0:
-                raise CommandError("--desk-days cannot be negative")
-            loaded = loader.load(reset=reset, desk_days=desk_days)
+            if desk_days < 0 or field_days < 0:
+                raise CommandError("--desk-days and --field-days cannot be negative")
+            loaded = loader.load(reset=reset, desk_days=desk_days, field_days=field_days)
         except loader.DemoDataExists as exc:
             raise CommandError(str(exc)) from exc
         counts = ", ".join(f"{n} {name}" for name, n in loaded.counts().items())
