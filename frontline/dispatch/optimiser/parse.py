@@ -73,7 +73,7 @@ class _Reader:
 
     def point(self, key: str, default: Any = ...) -> Point | None:
         value = self.get(key, default)
-        if value is None:
+        if value is None and default is None:
             return None
         if isinstance(value, dict):
             value = (value.get("lat"), value.get("lon"))
@@ -260,25 +260,23 @@ def _check_windows(problem: Problem, order: Order) -> None:
 
 
 def plan_to_dict(plan: Plan, day_start: str | None = None) -> dict[str, Any]:
-    """The JSON form of a plan; with ``day_start``, times are also given as ISO datetimes."""
+    """The JSON form of a plan; with ``day_start``, stop times also come as ISO datetimes."""
     origin = datetime.fromisoformat(day_start) if day_start else None
-
-    def clock(minutes: int) -> dict[str, Any]:
-        return {} if origin is None else {"at": (origin + timedelta(minutes=minutes)).isoformat()}
-
     routes = []
     for route in plan.routes:
-        stops = [
-            {
-                "order_id": s.order_id,
-                "visit": s.visit,
-                "arrival": s.arrival,
-                "start": s.start,
-                "end": s.end,
-                **{f"{k}_at": clock(getattr(s, k)).get("at") for k in ("start", "end") if origin},
+        stops = []
+        for stop in route.stops:
+            item: dict[str, Any] = {
+                "order_id": stop.order_id,
+                "visit": stop.visit,
+                "arrival": stop.arrival,
+                "start": stop.start,
+                "end": stop.end,
             }
-            for s in route.stops
-        ]
+            if origin is not None:
+                for key in ("arrival", "start", "end"):
+                    item[f"{key}_at"] = (origin + timedelta(minutes=item[key])).isoformat()
+            stops.append(item)
         routes.append(
             {
                 "engineer_id": route.engineer_id,

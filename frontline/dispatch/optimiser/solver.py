@@ -23,11 +23,13 @@ returned instead if it is better, so the answer is always feasible.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 
 from frontline.dispatch.optimiser.greedy import greedy, left_out_reason
 from frontline.dispatch.optimiser.model import Engineer, Plan, Problem
@@ -86,7 +88,13 @@ def solve(
         start = _initial(problem, model, chosen, baseline)
         budget = max(time_limit - (time.perf_counter() - began) - 0.05 * time_limit, 0.05)
         clock = _Clock(budget, progress)
-        result = pyvrp.solve(model.data, clock, seed=seed, display=False, initial_solution=start)
+        with warnings.catch_warnings():
+            # The search starts feasible and the answer is re-checked: a penalty bound
+            # reached along the way is not news for the caller's log.
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            result = pyvrp.solve(
+                model.data, clock, seed=seed, display=False, initial_solution=start
+            )
         sequences = _sequences(model, chosen, result.best, sequences)
     deadline = began + time_limit * 1.05 + 1.0
     sequences = repair(problem, sequences, deadline)
