@@ -133,6 +133,7 @@ DESK_BENCH ?= --tickets 1000000 --requests 200
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/desk.py --skip-unreachable $(DESK_BENCH)
+	$(BIN)/python bench/dispatch.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache bench/results
