@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # (url name, label, icon, capability needed or None for everyone signed in)
@@ -20,6 +20,12 @@ NAVIGATION = [
     ("sites:project-list", _("Projects"), "briefcase", None),
     ("sites:asset-list", _("Assets"), "cpu", None),
     ("accounts:team-list", _("Teams"), "people", "view_teams"),
+    # Field service. Pages built in parallel: a name that does not resolve yet is skipped.
+    ("field:work-order-list", _("Work orders"), "truck", "view_work_orders"),
+    ("field:board", _("Dispatch board"), "kanban", "dispatch_work"),
+    ("dispatch:plan-list", _("Plans"), "signpost-2", "dispatch_work"),
+    ("field:engineer-list", _("Engineers"), "person-gear", "manage_engineers"),
+    ("field:rule-list", _("Dispatch rules"), "funnel", "manage_dispatch_rules"),
 ]
 
 
@@ -31,7 +37,11 @@ def frontline(request):
         for name, label, icon, cap in NAVIGATION:
             if cap and not user.has_capability(cap):
                 continue
-            nav.append({"url": reverse(name), "label": label, "icon": icon, "active": False})
+            try:
+                url = reverse(name)
+            except NoReverseMatch:
+                continue
+            nav.append({"url": url, "label": label, "icon": icon, "active": False})
         # The longest matching prefix wins, so /sites/map/ lights up Map, not Sites too.
         matches = [
             i for i in nav if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))
