@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
@@ -39,9 +39,22 @@ from frontline.field.models import (
 from frontline.field.states import ASSIGNED_STATUSES, ChecklistResult, OfferStatus
 from frontline.field.states import WorkOrderStatus as W
 
-# The position API (another module's): mobile.js stops pinging when it answers 404.
-POSITION_URL = "/api/v1/engineers/me/position/"
 PING_SECONDS = 180
+
+
+def position_url() -> str:
+    """The position API (another module's); mobile.js stops pinging when it answers 404."""
+    try:
+        return reverse("api-v1:engineer-me-position")
+    except NoReverseMatch:
+        return "/api/v1/engineers/me/position/"
+
+
+def photo_url(photo) -> str:
+    try:
+        return reverse("api-v1:work-order-photo-download", args=[photo.pk])
+    except NoReverseMatch:
+        return ""
 
 
 class MobileMixin(LoginRequiredMixin):
@@ -152,7 +165,7 @@ class TodayView(MobileMixin, generic.TemplateView):
             offer_count=open_offers(user).count(),
             today=timezone.localdate(),
             pinging=is_pinging(jobs),
-            position_url=POSITION_URL,
+            position_url=position_url(),
             ping_seconds=PING_SECONDS,
             tab="today",
         )
@@ -217,6 +230,9 @@ def job_context(request, job, bound=None) -> dict:
     failed_item = None
     if checklist_form is not None:
         failed_item = parse_id(checklist_form.data.get("item", ""))
+    photos = list(WorkOrderPhoto.objects.filter(work_order=job).order_by("created_at"))
+    for photo in photos:
+        photo.url = photo_url(photo)
     pending = sum(1 for item in checklist if item.result == ChecklistResult.PENDING)
     return {
         "job": job,
@@ -224,7 +240,7 @@ def job_context(request, job, bound=None) -> dict:
         "checklist": checklist,
         "pending_count": pending,
         "failed_item": failed_item,
-        "photos": list(WorkOrderPhoto.objects.filter(work_order=job).order_by("created_at")),
+        "photos": photos,
         "nav_links": navigation_links(job.site),
         "forms": forms,
         "resolution_codes": mf.RESOLUTION_CODES,
@@ -234,7 +250,7 @@ def job_context(request, job, bound=None) -> dict:
             (ChecklistResult.NOT_APPLICABLE, ChecklistResult.NOT_APPLICABLE.label, "secondary"),
         ],
         "pinging": job.status == W.EN_ROUTE,
-        "position_url": POSITION_URL,
+        "position_url": position_url(),
         "ping_seconds": PING_SECONDS,
         "tab": "today",
     }

@@ -195,8 +195,8 @@
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
           body: JSON.stringify({
-            latitude: coords.latitude.toFixed(6),
-            longitude: coords.longitude.toFixed(6),
+            latitude: Number(coords.latitude.toFixed(6)),
+            longitude: Number(coords.longitude.toFixed(6)),
             accuracy_m: Math.round(coords.accuracy || 0),
             client_id: uuid4()
           })
