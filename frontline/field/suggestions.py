@@ -117,6 +117,23 @@ def booked_minutes(user_ids, day: dt.date, *, exclude=None) -> dict[int, int]:
     return {row["assignee_id"]: row["minutes"] or 0 for row in rows}
 
 
+def jobs_on(day: dt.date, user_ids) -> dict[int, list[WorkOrder]]:
+    """{engineer id: their dispatched-or-later orders of ``day`` in time order}. One query."""
+    start, end = day_bounds(day)
+    on_day = Q(planned_start__gte=start, planned_start__lt=end) | Q(
+        planned_start__isnull=True, window_start__gte=start, window_start__lt=end
+    )
+    out: dict[int, list[WorkOrder]] = {}
+    qs = (
+        WorkOrder.objects.filter(on_day, assignee_id__in=user_ids, status__in=ASSIGNED_STATUSES)
+        .select_related("site")
+        .order_by("planned_start", "window_start", "pk")
+    )
+    for wo in qs:
+        out.setdefault(wo.assignee_id, []).append(wo)
+    return out
+
+
 def candidate_profiles(work_order, pool=None):
     profiles = EngineerProfile.objects.filter(is_active=True, user__is_active=True).select_related(
         "user"
