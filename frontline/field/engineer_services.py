@@ -228,7 +228,8 @@ def remove_certification(*, actor, certification) -> None:
         cert = Certification.objects.select_for_update().filter(pk=certification.pk).first()
         if cert is None:
             raise NotFound()
-        changes = {"name": [cert.name, None], "expires_on": [audit._plain(cert.expires_on), None]}
+        expires = cert.expires_on.isoformat() if cert.expires_on else None
+        changes = {"name": [cert.name, None], "expires_on": [expires, None]}
         audit.record(actor=actor, instance=cert, action=audit.AuditAction.DELETE, changes=changes)
         cert.delete()
 

@@ -342,3 +342,31 @@ def test_detail_query_count_does_not_grow_with_events(
     with django_assert_max_num_queries(30):
         response = client.get(s.wo_a.get_absolute_url())
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- navigation and filters
+
+
+def test_navigation_by_capability(client, cast, s):
+    text = _get(client, cast.dispatcher, "/").content.decode()
+    assert reverse("field:work-order-list") in text and reverse("field:engineer-list") in text
+    text = _get(client, cast.agent, "/").content.decode()
+    assert reverse("field:work-order-list") in text and reverse("field:engineer-list") not in text
+    text = _get(client, cast.outsider, "/").content.decode()
+    assert reverse("field:work-order-list") not in text
+
+
+def test_day_and_mine_filters(client, cast, s):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + dt.timedelta(days=3)
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=timezone.get_current_timezone())
+    services.set_appointment(actor=cast.dispatcher, work_order=s.wo_b, window_start=start,
+                             window_end=start + dt.timedelta(hours=2))  # fmt: skip
+    url = reverse("field:work-order-list") + f"?queue=all&day={day.isoformat()}"
+    text = _get(client, cast.dispatcher, url).content.decode()
+    assert s.wo_b.number in text and s.wo_a.number not in text
+    text = _get(client, cast.engineer, reverse("field:work-order-list") + "?queue=mine").content
+    assert s.wo_a.number in text.decode() and s.wo_b.number not in text.decode()
