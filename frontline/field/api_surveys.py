@@ -198,7 +198,7 @@ def public_timeline(work_order) -> dict:
         "window_end": work_order.window_end,
         "engineer_name": name_for_outsiders(work_order.assignee) if work_order.assignee_id else "",
         "eta": work_order.eta,
-        "events": PublicEventSerializer(events, many=True).data,
+        "events": list(events),
     }
 
 
