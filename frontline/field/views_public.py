@@ -28,8 +28,8 @@ from frontline.field.views_portal import visit_context
 SESSION_ANSWERED = "field_surveys_answered"
 
 
-def private(response):
-    response["Referrer-Policy"] = "no-referrer"
+def private(response, referrer_policy="no-referrer"):
+    response["Referrer-Policy"] = referrer_policy
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store, private"
     return response
@@ -39,12 +39,16 @@ class PublicView(generic.View):
     """Throttled by client address before anything else; private headers on every answer."""
 
     scope = "public"
+    # A form page keeps the referrer to its own origin: with none at all, browsers send
+    # "Origin: null" on the POST and the CSRF check refuses it. Never to other origins.
+    referrer_policy = "no-referrer"
 
     def dispatch(self, request, *args, **kwargs):
         wait = throttle.retry_after(request, self.scope)
         if wait is not None:
             return private(throttle.too_many_requests(request, wait))
-        return private(super().dispatch(request, *args, **kwargs))
+        response = super().dispatch(request, *args, **kwargs)
+        return private(response, self.referrer_policy)
 
 
 def live_link(token, purpose) -> PublicLink:
@@ -92,6 +96,7 @@ class SurveyView(PublicView):
 
     http_method_names = ["get", "post", "head", "options"]
     scope = "survey"
+    referrer_policy = "same-origin"
 
     def answered(self, status=200):
         return render(self.request, "field/public/survey_answered.html", status=status)
@@ -147,6 +152,7 @@ class SurveyView(PublicView):
 class SurveyThanksView(PublicView):
     http_method_names = ["get", "head", "options"]
     scope = "survey"
+    referrer_policy = "same-origin"
 
     def get(self, request):
         return render(request, "field/public/survey_thanks.html")

@@ -58,7 +58,8 @@ def job(cast, *, step="dispatched", eng=None, customer=None, title="2# 冷机高
 
 
 def advance(cast, wo: WorkOrder, step: str, eng) -> WorkOrder:
-    todo = STEPS[: STEPS.index(step) + 1] if step in STEPS else []
+    done = STEPS.index(wo.status) + 1 if wo.status in STEPS else 0
+    todo = STEPS[done : STEPS.index(step) + 1] if step in STEPS else []
     for name in todo:
         if name == "dispatched" and eng.organization.kind == "partner":
             # Through the outlet: sent to it, then its admin assigns one of its engineers.

@@ -56,6 +56,9 @@ def test_the_link_shows_status_engineer_and_eta_without_login(client, cast, on_t
     assert "noindex" in response["X-Robots-Tag"]
     assert "no-store" in response["Cache-Control"]
     assert '<meta name="robots" content="noindex, nofollow">' in page
+    assert '<meta name="referrer" content="no-referrer">' in page
+    # No form that would POST from here (a POST with no referrer fails the CSRF check)
+    assert "<form" not in page
     # No staff navigation, no customer email, no internal ids of people
     assert cast.engineer.email not in page and "/m/" not in page
 
@@ -170,7 +173,9 @@ def test_the_survey_asks_csat_nps_and_a_comment(client, cast, closed):
     assert 'name="csat"' in page and 'name="nps"' in page and 'name="comment"' in page
     assert page.count('name="csat"') == 5 and page.count('name="nps"') == 11
     assert wo.number in page and cast.engineer.display_name in page
-    assert response["Referrer-Policy"] == "no-referrer" and "noindex" in response["X-Robots-Tag"]
+    # Same origin only (a POST needs its Origin for the CSRF check); never to other sites
+    assert response["Referrer-Policy"] == "same-origin" and "noindex" in response["X-Robots-Tag"]
+    assert '<meta name="referrer" content="same-origin">' in page
 
 
 def test_answering_once_then_thank_you(client, cast, closed):
