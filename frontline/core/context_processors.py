@@ -26,6 +26,8 @@ NAVIGATION = [
     ("dispatch:plan-list", _("Plans"), "signpost-2", "dispatch_work"),
     ("field:engineer-list", _("Engineers"), "person-gear", "manage_engineers"),
     ("field:rule-list", _("Dispatch rules"), "funnel", "manage_dispatch_rules"),
+    ("field:mobile-today", _("My jobs"), "phone", "do_field_work"),
+    ("field:portal-work-order-list", _("Service visits"), "truck", "submit_tickets"),
 ]
 
 
