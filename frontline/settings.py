@@ -282,6 +282,9 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "frontline.desk.states.Severity",
         "TierEnum": "frontline.desk.states.Tier",
         "ProblemStatusEnum": "frontline.desk.models.problems.ProblemStatus",
+        "WorkOrderStatusEnum": "frontline.field.states.WorkOrderStatus",
+        "GrabOfferStatusEnum": "frontline.field.states.OfferStatus",
+        "WorkOrderEventKindEnum": "frontline.field.states.EventKind",
     },
 }
 
