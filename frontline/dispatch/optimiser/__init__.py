@@ -11,6 +11,11 @@ The stable API the Django side (and ``frontline plan``) uses::
     violations = validate(problem, plan)      # [] means feasible
     baseline = greedy(problem)                # nearest qualified engineer, in window order
 
+A ``Problem`` built in code rather than parsed should go through
+``check_problem(problem)`` (the cross-order checks ``parse_problem`` does, and pins
+given on either side recorded on both). ``generate_day(n_orders, n_engineers, seed)``
+makes a plausible day in the JSON format, for benchmarks, tests and demo data.
+
 ``callback(fraction, message)`` is called about twice a second while searching and
 once with 1.0 at the end. Times are integer minutes from the day start, distances
 metres; the JSON format is in docs/plan-format.md.

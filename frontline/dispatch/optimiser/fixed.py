@@ -46,6 +46,9 @@ def pin_fixed_visits(problem: Problem) -> Problem:
     ]
     new_orders = [replace(o, fixed_engineer=pinned.get(o.id)) for o in problem.orders]
     result = Problem(engineers, new_orders, problem.travel_provider, problem.day_start)
+    if "travel" in problem.__dict__:
+        # Same points: keep the matrix already asked of the provider (OSRM is a request).
+        result.__dict__["travel"] = problem.__dict__["travel"]
     _check_keepable(result)
     return result
 
