@@ -53,7 +53,9 @@ def _plan(request, pk) -> PlanRun:
 
 
 class PlanForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     team = forms.ModelChoiceField(
         label=_("Team"),
         queryset=Team.objects.none(),

@@ -40,7 +40,9 @@ SUGGESTION_LIMIT = 8
 
 class BoardFilter(forms.Form):
     day = forms.DateField(
-        label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     priority = forms.ChoiceField(
