@@ -7,6 +7,7 @@ from frontline.field import (
     views_orders,
     views_portal,
     views_public,
+    views_reports,
     views_rules,
 )
 
@@ -20,4 +21,5 @@ urlpatterns = [
     *views_mobile.urlpatterns,
     *views_portal.urlpatterns,
     *views_public.urlpatterns,
+    *views_reports.urlpatterns,
 ]
