@@ -110,6 +110,7 @@ class WorkOrderViewSet(WorkOrderActions, ScopedModelViewSet):
     ordering = ["-created_at", "-id"]
     ordering_fields = ["created_at", "window_start", "priority", "number"]
     ordering_aliases = {"priority": "priority_rank"}
+    search_fields = ["number", "title"]  # ``search`` as everywhere; ``q`` is the same
 
     @property
     def filterset_class(self):

@@ -477,3 +477,8 @@ def test_the_detail_and_timeline_take_a_fixed_number_of_queries(
         detail = client.get(f"{URL}{wo.pk}/")
         client.get(f"{URL}{wo.pk}/events/")
     assert len(detail.json()["photos"]) == 5 and len(detail.json()["checklist"]) == 20
+
+
+def test_search_finds_by_number_like_q(cast, spread):
+    rows = client_for(cast.dispatcher).get(URL, {"search": spread["urgent"].number}).json()
+    assert [r["id"] for r in rows["results"]] == [spread["urgent"].pk]
