@@ -80,3 +80,15 @@ def test_only_the_most_specific_navigation_item_is_active(client, cast):
     nav = client.get(reverse("sites:site-map")).context["nav_items"]
     active = [item["url"] for item in nav if item["active"]]
     assert active == [reverse("sites:site-map")]
+
+
+def test_customers_follow_visits_in_the_portal_not_the_staff_work_order_list(client, cast):
+    client.force_login(cast.customer_a_user)
+    labels = [str(item["label"]) for item in client.get(reverse("home")).context["nav_items"]]
+    assert "Service visits" in labels and "Work orders" not in labels
+    client.force_login(cast.dispatcher)
+    labels = [str(item["label"]) for item in client.get(reverse("home")).context["nav_items"]]
+    assert {"Work orders", "Dispatch board", "Field report"} <= set(labels)
+    client.force_login(cast.analyst)
+    labels = [str(item["label"]) for item in client.get(reverse("home")).context["nav_items"]]
+    assert "Field report" in labels and "Dispatch board" not in labels

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# (url name, label, icon, capability needed or None for everyone signed in)
+# (url name, label, icon, capability needed — or a tuple: any of them — or None for everyone
+# signed in[, a capability that hides the entry]). Customers follow their visits in the
+# portal, so the staff work-order list is hidden from those who submit tickets.
 NAVIGATION = [
     ("home", _("Home"), "house", None),
     ("desk:ticket-list", _("Tickets"), "life-preserver", "work_tickets"),
@@ -21,11 +23,12 @@ NAVIGATION = [
     ("sites:asset-list", _("Assets"), "cpu", None),
     ("accounts:team-list", _("Teams"), "people", "view_teams"),
     # Field service. Pages built in parallel: a name that does not resolve yet is skipped.
-    ("field:work-order-list", _("Work orders"), "truck", "view_work_orders"),
+    ("field:work-order-list", _("Work orders"), "truck", "view_work_orders", "submit_tickets"),
     ("field:board", _("Dispatch board"), "kanban", "dispatch_work"),
     ("dispatch:plan-list", _("Plans"), "signpost-2", "dispatch_work"),
     ("field:engineer-list", _("Engineers"), "person-gear", "manage_engineers"),
     ("field:rule-list", _("Dispatch rules"), "funnel", "manage_dispatch_rules"),
+    ("field:report", _("Field report"), "graph-up", ("dispatch_work", "view_desk_reports")),
     ("field:mobile-today", _("My jobs"), "phone", "do_field_work"),
     ("field:portal-work-order-list", _("Service visits"), "truck", "submit_tickets"),
 ]
@@ -36,8 +39,11 @@ def frontline(request):
     nav = []
     if user is not None and user.is_authenticated:
         path = request.path
-        for name, label, icon, cap in NAVIGATION:
-            if cap and not user.has_capability(cap):
+        for name, label, icon, cap, *unless in NAVIGATION:
+            caps = cap if isinstance(cap, tuple) else (cap,) if cap else ()
+            if caps and not any(user.has_capability(c) for c in caps):
+                continue
+            if unless and user.has_capability(unless[0]):
                 continue
             try:
                 url = reverse(name)
