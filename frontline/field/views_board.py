@@ -28,7 +28,7 @@ from frontline.accounts.roles import OrganizationKind
 from frontline.core.errors import DomainError
 from frontline.core.pages import is_htmx, style_form
 from frontline.core.rest import parse_id
-from frontline.field import access, services
+from frontline.field import access, rules, services
 from frontline.field.engineers import availability, position_of, site_point
 from frontline.field.models import EngineerProfile, WorkOrder
 from frontline.field.states import QUEUE_STATUSES, DispatchVia, Priority
@@ -183,11 +183,14 @@ def _selected(request, pk) -> WorkOrder | None:
 
 
 def suggestions_context(wo: WorkOrder | None) -> dict:
+    """Ranked engineers for the order; a dispatch rule's engineer pool narrows them."""
     if wo is None:
         return {"selected": None, "suggestions": []}
-    ranked = suggest(wo)
+    decision = rules.preview(rules.load_order(wo.pk))
+    ranked = suggest(wo, pool=decision.pool or None)
     return {
         "selected": wo,
+        "decision": decision,
         "suggestions": ranked[:SUGGESTION_LIMIT],
         "blocked_count": sum(1 for s in ranked if not s.eligible),
         "in_queue": wo.status in QUEUE_STATUSES,
@@ -306,9 +309,30 @@ class BoardOfferView(DispatcherOnlyMixin, generic.View):
         return _back(request)
 
 
+class BoardRouteView(DispatcherOnlyMixin, generic.View):
+    """Let the dispatch rules (or the team's mode) take the order (``rules.route``)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        wo = _selected(request, pk)
+        if wo is None:
+            raise Http404
+        try:
+            routed = rules.route(actor=request.user, work_order=wo)
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, routed.decision.summary)
+            if routed.note:
+                messages.warning(request, routed.note)
+        return _back(request)
+
+
 urlpatterns = [
     path("board/", BoardView.as_view(), name="board"),
     path("board/orders/<str:pk>/suggestions/", SuggestionsView.as_view(), name="board-suggestions"),
     path("board/orders/<str:pk>/dispatch/", BoardDispatchView.as_view(), name="board-dispatch"),
     path("board/orders/<str:pk>/offer/", BoardOfferView.as_view(), name="board-offer"),
+    path("board/orders/<str:pk>/route/", BoardRouteView.as_view(), name="board-route"),
 ]

@@ -12,7 +12,7 @@ from frontline.field import services
 from frontline.field.models import GrabOffer, WorkOrder
 from frontline.field.states import DispatchVia, Priority, WorkOrderStatus
 from frontline.field.tests.factories import engineer
-from frontline.field.tests.factories_dispatch import queue_order, today_at
+from frontline.field.tests.factories_dispatch import queue_order, rule, today_at
 from frontline.testing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,9 @@ def test_the_board_shows_queue_timelines_and_map_in_bounded_queries(
     assert all(len(row["jobs"]) == 1 for row in ctx["rows"])
     body = response.content.decode()
     assert body.count('data-testid="timeline-job"') == 6
-    data = json.loads(body.split('id="board-map-data" type="application/json">')[1].split("</script>")[0])
+    data = json.loads(
+        body.split('id="board-map-data" type="application/json">')[1].split("</script>")[0]
+    )
     assert len(data["orders"]) == 12 and len(data["engineers"]) == 6
 
 
@@ -69,7 +71,7 @@ def test_suggestions_partial_ranks_engineers(client, cast, django_assert_max_num
     wo = queue_order(site=_site(cast))
     client.force_login(cast.dispatcher)
     url = reverse("field:board-suggestions", args=[wo.pk])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = client.get(url, **HTMX)
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
@@ -125,6 +127,7 @@ def test_field_staff_who_do_not_dispatch_get_403(client, cast, role):
     response = client.post(reverse("field:board-dispatch", args=[wo.pk]), {"engineer": eng.pk})
     assert response.status_code == 403
     assert client.post(reverse("field:board-offer", args=[wo.pk])).status_code == 403
+    assert client.post(reverse("field:board-route", args=[wo.pk])).status_code == 403
     assert WorkOrder.objects.get(pk=wo.pk).status == WorkOrderStatus.NEW
     assert not GrabOffer.objects.exists()
 
@@ -152,3 +155,25 @@ def test_hostile_text_stays_text(client, cast):
     body = client.get(BOARD, {"selected": wo.pk}).content.decode()
     assert "<script>alert(1)" not in body
     assert "\\u003Cscript\\u003E" in body  # inside json_script, escaped
+
+
+def test_a_rule_pool_narrows_the_suggestions_and_the_rule_is_named(client, cast):
+    chosen = engineer(at=(31.5, 121.2))
+    engineer(at=(31.2034, 121.587))  # nearer, but not in the pool
+    wo = queue_order(site=_site(cast))
+    rule(name="华东专线", customer=cast.customer_a, mode="grab", engineers=[chosen])
+    client.force_login(cast.dispatcher)
+    response = client.get(reverse("field:board-suggestions", args=[wo.pk]), **HTMX)
+    assert [s.engineer for s in response.context["suggestions"]] == [chosen]
+    assert "Rule “华东专线” takes this order among 1 engineers" in response.content.decode()
+
+
+def test_route_from_the_board_applies_the_rules(client, cast):
+    eng = engineer(user=cast.engineer)
+    wo = queue_order(site=_site(cast))
+    rule(name="抢单", mode="grab", engineers=[eng])
+    client.force_login(cast.dispatcher)
+    response = client.post(reverse("field:board-route", args=[wo.pk]), follow=True)
+    assert "Rule “抢单” takes this order" in response.content.decode()
+    assert WorkOrder.objects.get(pk=wo.pk).status == WorkOrderStatus.OFFERED
+    assert list(GrabOffer.objects.get().recipients.all()) == [eng]
