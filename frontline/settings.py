@@ -257,6 +257,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("API_ANON_RATE", "60/minute")},
+    # Throttles identify clients by REMOTE_ADDR; X-Forwarded-For is read only behind a
+    # configured proxy (TRUST_PROXY_HEADERS), and then only the proxy's own entry.
+    "NUM_PROXIES": 1 if env_bool("TRUST_PROXY_HEADERS", False) else 0,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

@@ -36,7 +36,8 @@ MAX_OFFER_MINUTES = 7 * 24 * 60
 
 
 def _engineer_label(user) -> str:
-    return user.display_name or user.email
+    # Written into public events: never the email address.
+    return user.display_name or ""
 
 
 def _tell(recipients, kind: str, title, wo: WorkOrder, key: str) -> None:

@@ -185,8 +185,12 @@ def record_position(
             client_id = uuid.UUID(str(client_id))
         except ValueError:
             raise ValidationFailed(fields={"client_id": [_("Give a UUID.")]})
-        existing = PositionPing.objects.filter(client_id=client_id, user=actor).first()
+        existing = PositionPing.objects.filter(client_id=client_id).first()
         if existing is not None:
+            if existing.user_id != actor.pk:
+                raise ValidationFailed(
+                    fields={"client_id": [_("This client id was already used.")]}
+                )
             return existing
     profile = EngineerProfile.objects.filter(user=actor).first()
     if profile is None:
@@ -203,7 +207,12 @@ def record_position(
                     client_id=client_id,
                 )
         except IntegrityError:
-            return PositionPing.objects.get(client_id=client_id, user=actor)
+            existing = PositionPing.objects.filter(client_id=client_id, user=actor).first()
+            if existing is None:
+                raise ValidationFailed(
+                    fields={"client_id": [_("This client id was already used.")]}
+                )
+            return existing
         if profile.last_position_at is None or recorded_at >= profile.last_position_at:
             EngineerProfile.objects.filter(pk=profile.pk).update(
                 last_latitude=lat, last_longitude=lon, last_position_at=recorded_at

@@ -142,8 +142,12 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None) -> WorkOrd
             client_id = uuid.UUID(str(client_id))
         except ValueError:
             raise ValidationFailed(fields={"client_id": [_("Give a UUID.")]})
-        existing = WorkOrderPhoto.objects.filter(client_id=client_id, work_order=work_order).first()
+        existing = WorkOrderPhoto.objects.filter(client_id=client_id).first()
         if existing is not None:
+            if existing.work_order_id != work_order.pk or existing.uploaded_by_id != actor.pk:
+                raise ValidationFailed(
+                    fields={"client_id": [_("This client id was used for another upload.")]}
+                )
             return existing
     else:
         client_id = None
@@ -169,7 +173,14 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None) -> WorkOrd
                 photo.save()
         except IntegrityError:
             photo.file.delete(save=False)
-            return WorkOrderPhoto.objects.get(client_id=client_id)
+            existing = WorkOrderPhoto.objects.filter(
+                client_id=client_id, work_order=wo, uploaded_by=actor
+            ).first()
+            if existing is None:
+                raise ValidationFailed(
+                    fields={"client_id": [_("This client id was used for another upload.")]}
+                )
+            return existing
         record(wo, EventKind.PHOTO, author=actor, data={"photo": photo.pk, "caption": caption})
     return photo
 

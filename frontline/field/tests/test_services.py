@@ -263,3 +263,39 @@ def test_position_pings_are_idempotent_and_move_the_eta(cast):
     assert WorkOrderEvent.objects.filter(work_order=wo, kind="eta", public=True).count() == 1
     with pytest.raises(ValidationFailed):
         services.record_position(actor=eng, latitude="91", longitude="0")
+
+
+def test_a_client_id_of_someone_elses_ping_or_photo_is_refused_not_returned(cast):
+    eng = engineer(user=cast.engineer)
+    other = engineer()
+    key = "4b7f6a7e-2c1d-4d8e-9a55-0f3c9c1a2b77"
+    services.record_position(actor=other, latitude="31.1", longitude="121.4", client_id=key)
+    with pytest.raises(ValidationFailed) as exc:
+        services.record_position(actor=eng, latitude="31.1", longitude="121.4", client_id=key)
+    assert "client_id" in exc.value.fields
+    assert PositionPing.objects.filter(user=eng).count() == 0
+
+    from frontline.desk.uploads import as_upload
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf000000030101004b7c2fb40000000049454e44ae426082"
+    )
+    first, second = _on_site(cast, eng), _on_site(cast, eng)
+    photo = services.add_photo(actor=eng, work_order=first, file=as_upload(png, "a.png"),
+                               client_id=key)  # fmt: skip
+    again = services.add_photo(actor=eng, work_order=first, file=as_upload(png, "a.png"),
+                               client_id=key)  # fmt: skip
+    assert again.pk == photo.pk
+    with pytest.raises(ValidationFailed):
+        services.add_photo(actor=eng, work_order=second, file=as_upload(png, "a.png"),
+                           client_id=key)  # fmt: skip
+    assert not second.photos.exists()
+
+
+def test_public_events_never_carry_an_email(cast):
+    eng = engineer(user=f.member(Role.ENGINEER, display_name=""))
+    wo = _order(cast)
+    services.dispatch(actor=cast.dispatcher, work_order=wo, engineer=eng)
+    event = WorkOrderEvent.objects.get(work_order=wo, kind="dispatched")
+    assert eng.email not in str(event.data)
