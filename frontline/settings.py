@@ -210,6 +210,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The daily issue report is emailed to managers at this time of day (Asia/Shanghai).
 DESK_DAILY_REPORT_HOUR = env_int("DESK_DAILY_REPORT_HOUR", 8)
 DESK_DAILY_REPORT_MINUTE = env_int("DESK_DAILY_REPORT_MINUTE", 30)
+# A check-in farther than this from the site is accepted but flagged.
+FIELD_CHECK_IN_RADIUS_M = env_int("FIELD_CHECK_IN_RADIUS_M", 500)
 CELERY_BEAT_SCHEDULE: dict = {
     "desk-sla-sweep": {
         "task": "frontline.desk.tasks.sweep_sla",
