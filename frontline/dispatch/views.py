@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -205,12 +205,12 @@ class PlanProgressView(FieldStaffOnlyMixin, generic.View):
     def get(self, request, pk):
         plan = _plan(request, pk)
         running = plan.status in RUNNING
+        response = render(
+            request, "dispatch/partials/progress.html", {"plan": plan, "running": running}
+        )
         if not running and is_htmx(request):
-            response = HttpResponse(status=204)
-            response["HX-Refresh"] = "true"
-            return response
-        context = {"plan": plan, "running": running}
-        return render(request, "dispatch/partials/progress.html", context)
+            response["HX-Refresh"] = "true"  # the result fills the whole page
+        return response
 
 
 class PlanApplyView(FieldStaffOnlyMixin, generic.View):

@@ -45,7 +45,8 @@ def test_a_running_plan_polls_its_progress(client, cast):
     assert partial.status_code == 200 and "<html" not in partial.content.decode()
     PlanRun.objects.filter(pk=plan.pk).update(status=PlanStatus.DONE)
     finished = client.get(progress, HTTP_HX_REQUEST="true")
-    assert finished.status_code == 204 and finished["HX-Refresh"] == "true"
+    assert finished.status_code == 200 and finished["HX-Refresh"] == "true"
+    assert "every 2s" not in finished.content.decode()
 
 
 def test_a_failed_plan_shows_its_error(client, cast):

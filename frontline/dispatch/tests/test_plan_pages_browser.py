@@ -76,3 +76,23 @@ def test_picking_an_order_shows_suggestions_and_dispatches_it(page, cast, sign_i
     orders[0].refresh_from_db()
     assert orders[0].status == WorkOrderStatus.DISPATCHED and orders[0].assignee in crew
     assert page.js_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_plan_page_follows_a_running_plan_until_it_is_ready(page, cast, sign_in):
+    # Given a plan a worker is running
+    plan = PlanRun.objects.create(day=TOMORROW, status=PlanStatus.RUNNING, progress=0.3,
+                                  message="searching", created_by=cast.dispatcher)  # fmt: skip
+    sign_in(page, "dispatcher@t.example", f.PASSWORD)
+    page.goto(plan.get_absolute_url())
+    page.wait_for_selector("[data-testid=plan-status][data-status=running]")
+    # When the worker reports progress, then finishes
+    PlanRun.objects.filter(pk=plan.pk).update(progress=0.7, message="best cost 1234")
+    page.wait_for_selector("text=best cost 1234", timeout=10_000)
+    PlanRun.objects.filter(pk=plan.pk).update(
+        status=PlanStatus.DONE, progress=1.0, message="Ready", kpis={"orders_planned": 0}
+    )
+    # Then the page reloads with the result, and polls no more
+    page.wait_for_selector("[data-testid=plan-kpis]", timeout=10_000)
+    assert page.get_attribute("[data-testid=plan-status]", "data-status") == "done"
+    assert page.js_errors == []
