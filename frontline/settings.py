@@ -290,6 +290,7 @@ SPECTACULAR_SETTINGS = {
         "WorkOrderStatusEnum": "frontline.field.states.WorkOrderStatus",
         "GrabOfferStatusEnum": "frontline.field.states.OfferStatus",
         "WorkOrderEventKindEnum": "frontline.field.states.EventKind",
+        "PlanStatusEnum": "frontline.dispatch.models.PlanStatus",
     },
 }
 
