@@ -44,7 +44,9 @@ class BoardFilter(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Every team")
+    )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False
     )

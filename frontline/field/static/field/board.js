@@ -12,6 +12,13 @@
   }
   place(document);
   document.addEventListener("htmx:afterSwap", function (event) { place(event.target); });
+  // The picked order stays highlighted in the queue while its suggestions show.
+  document.addEventListener("click", function (event) {
+    var item = event.target.closest("[data-order-id]");
+    if (!item) { return; }
+    document.querySelectorAll("[data-order-id].active").forEach(function (el) { el.classList.remove("active"); });
+    item.classList.add("active");
+  });
 
   var el = document.getElementById("board-map");
   var source = document.getElementById("board-map-data");
