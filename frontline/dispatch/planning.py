@@ -235,8 +235,6 @@ def start_plan(*, actor, day, team=None, time_limit_s=30, auto_apply=False) -> P
         errors["team"] = [_("Choose one of our active teams.")]
     if errors:
         raise ValidationFailed(fields=errors)
-    from frontline.dispatch.tasks import run_plan
-
     with transaction.atomic():
         plan = PlanRun.objects.create(
             day=day,
@@ -246,8 +244,24 @@ def start_plan(*, actor, day, team=None, time_limit_s=30, auto_apply=False) -> P
             created_by=actor,
             message=_("Waiting for a worker…"),
         )
-        transaction.on_commit(lambda: run_plan.delay(plan.pk))
+        transaction.on_commit(lambda: _enqueue(plan.pk))
     return plan
+
+
+def _enqueue(plan_id: int) -> None:
+    """Hand the run to a worker; when the job queue cannot be reached, say so on the run
+    rather than leave it queued for ever."""
+    from frontline.dispatch.tasks import run_plan
+
+    try:
+        run_plan.delay(plan_id)
+    except Exception:  # noqa: BLE001 - any broker failure ends the same way
+        logger.exception("Plan run %s could not be queued", plan_id)
+        PlanRun.objects.filter(pk=plan_id, status=PlanStatus.QUEUED).update(
+            status=PlanStatus.FAILED,
+            error=_("The job queue cannot be reached; start the plan again later."),
+            finished_at=timezone.now(),
+        )
 
 
 class _Reporter:

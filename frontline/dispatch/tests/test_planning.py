@@ -286,3 +286,16 @@ def test_only_dispatchers_plan_and_apply(cast, day, role, django_capture_on_comm
         planning.apply_plan(actor=cast.by_role(role), plan=plan)
     assert not WorkOrder.objects.exclude(status=WorkOrderStatus.NEW).exists()
     assert PlanRun.objects.get().status == PlanStatus.DONE
+
+
+def test_a_broker_failure_fails_the_run_instead_of_leaving_it_queued(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from frontline.dispatch import tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.run_plan, "delay", down)
+    plan = _run(django_capture_on_commit_callbacks, cast.dispatcher)
+    assert plan.status == PlanStatus.FAILED and "job queue cannot be reached" in plan.error
