@@ -328,8 +328,6 @@ def _plan(plan: PlanRun) -> None:
     if not problem_json["orders"]:
         _finish(plan, [], left_before, {"orders_planned": 0}, problem_json)
         return
-    if not problem_json["engineers"]:
-        raise ValidationFailed(_("Nobody works that day: there is no one to plan for."))
     problem = parse_problem(problem_json)
     reporter = _Reporter(plan.pk)
     PlanRun.objects.filter(pk=plan.pk).update(progress=0.05, message=_("Searching…"))

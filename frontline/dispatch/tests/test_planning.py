@@ -299,3 +299,11 @@ def test_a_broker_failure_fails_the_run_instead_of_leaving_it_queued(
     monkeypatch.setattr(tasks.run_plan, "delay", down)
     plan = _run(django_capture_on_commit_callbacks, cast.dispatcher)
     assert plan.status == PlanStatus.FAILED and "job queue cannot be reached" in plan.error
+
+
+def test_a_day_nobody_works_leaves_everything_out(cast, django_capture_on_commit_callbacks):
+    _order(cast, 0, number="W-LONELY")
+    plan = _run(django_capture_on_commit_callbacks, cast.dispatcher)
+    assert plan.status == PlanStatus.DONE and plan.assignments.count() == 0
+    assert plan.left_out == [{"order_id": "W-LONELY", "work_order": plan.left_out[0]["work_order"],
+                              "reason": "no engineer works during its window"}]  # fmt: skip
