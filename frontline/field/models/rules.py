@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organization, Skill, Team, User
@@ -110,3 +111,6 @@ class DispatchRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("field:rule-edit", args=[self.pk])

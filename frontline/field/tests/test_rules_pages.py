@@ -129,3 +129,15 @@ def test_hostile_names_are_escaped_in_the_preview(client, cast):
     client.force_login(cast.dispatcher)
     body = client.get(PREVIEW, {"work_order": "W-PV0002"}).content.decode()
     assert "<script>alert(1)" not in body
+
+
+def test_an_admin_deletes_a_rule_after_confirming(client, cast):
+    made = rule(name="旧规则")
+    client.force_login(cast.admin)
+    url = reverse("field:rule-delete", args=[made.pk])
+    page = client.get(url).content.decode()
+    assert "旧规则" in page and reverse("field:rule-edit", args=[made.pk]) in page
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == LIST
+    assert not DispatchRule.objects.exists()
+    assert AuditEntry.objects.filter(object_id=str(made.pk), action="delete").exists()
