@@ -179,9 +179,7 @@ class DispatchRuleViewSet(ScopedModelViewSet):
         payload.is_valid(raise_exception=True)
         rule_services.reorder_rules(actor=request.user, rule_ids=payload.validated_data["rules"])
         ordered = self.get_queryset().order_by("position", "id")
-        return Response(
-            self.get_serializer(ordered, many=True).data, status=status.HTTP_200_OK
-        )
+        return Response(self.get_serializer(ordered, many=True).data, status=status.HTTP_200_OK)
 
 
 router = SimpleRouter()
