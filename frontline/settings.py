@@ -229,6 +229,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "frontline.field.tasks.expire_offers",
         "schedule": 60,
     },
+    "dispatch-fail-stale-runs": {
+        "task": "frontline.dispatch.tasks.fail_stale_runs",
+        "schedule": 300,
+    },
     "desk-daily-report": {
         "task": "frontline.desk.tasks_reports.email_daily_report",
         "schedule": crontab(hour=DESK_DAILY_REPORT_HOUR, minute=DESK_DAILY_REPORT_MINUTE),

@@ -456,3 +456,32 @@ def _close(plan: PlanRun, actor, fixed: set[int]) -> None:
         status=status, applied_at=timezone.now(), applied_by=actor
     )
     plan.status = status
+
+
+# A run is given its time limit plus this long (model building, writing the result)
+# before the watchdog calls it lost: its worker died or was killed mid-run.
+STALE_GRACE = dt.timedelta(minutes=10)
+QUEUED_TOO_LONG = dt.timedelta(hours=1)
+
+
+def fail_stale_runs(*, now=None) -> int:
+    """Beat job: a run whose worker died stays "running" (or "queued" when its message was
+    lost) forever; mark it failed so the dispatcher sees it and starts another."""
+    now = now or timezone.now()
+    failed = 0
+    running = PlanRun.objects.filter(status=PlanStatus.RUNNING, started_at__isnull=False)
+    for pk, started, limit in running.values_list("pk", "started_at", "time_limit_s"):
+        if started + dt.timedelta(seconds=limit) + STALE_GRACE < now:
+            failed += PlanRun.objects.filter(pk=pk, status=PlanStatus.RUNNING).update(
+                status=PlanStatus.FAILED, finished_at=now,
+                error=str(_("The planning job stopped without a result; start the plan again.")),
+                message=str(_("The planning job stopped without a result; start the plan again.")),
+            )  # fmt: skip
+    failed += PlanRun.objects.filter(
+        status=PlanStatus.QUEUED, created_at__lt=now - QUEUED_TOO_LONG
+    ).update(
+        status=PlanStatus.FAILED, finished_at=now,
+        error=str(_("No worker picked the plan up; start it again.")),
+        message=str(_("No worker picked the plan up; start it again.")),
+    )  # fmt: skip
+    return failed

@@ -13,3 +13,9 @@ def run_plan(plan_id: int) -> str:
     all end up on the ``PlanRun``, which the plan page polls."""
     plan = planning.execute(plan_id)
     return "skipped" if plan is None else plan.status
+
+
+@shared_task(name="frontline.dispatch.tasks.fail_stale_runs")
+def fail_stale_runs() -> int:
+    """Every few minutes: runs whose worker died end as failed, not running forever."""
+    return planning.fail_stale_runs()

@@ -167,7 +167,7 @@ class WorkOrderViewSet(WorkOrderActions, ScopedModelViewSet):
 
     def create(self, request, *args, **kwargs):
         data = self.body(s.WorkOrderCreateSerializer)
-        work_order = services.create_work_order(actor=request.user, **data)
+        work_order = services.create_work_order(actor=request.user, route=True, **data)
         return self.show(work_order, 201)
 
     @extend_schema(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organization, Skill
 from frontline.accounts.roles import OrganizationKind
-from frontline.core.errors import ValidationFailed
+from frontline.core.errors import DomainError, ValidationFailed
 from frontline.core.richtext import sanitize
 from frontline.field import access
 from frontline.field.events import record
@@ -107,10 +107,15 @@ def create_work_order(
     window_end=None,
     team=None,
     revisit_of=None,
+    route=False,
 ) -> WorkOrder:
     """Open a work order in the queue (status new), with its checklist from the type's
     template. From a ticket, the customer, site and asset default to the ticket's, and the
-    ticket's timeline shows the new order."""
+    ticket's timeline shows the new order.
+
+    With ``route`` (pages and API), a creator who may dispatch also applies the dispatch
+    rules at once (``rules.route``: team, partner outlet, offer to the pool); when routing
+    is refused the order stays in the queue with a note saying why."""
     access.require(access.may_dispatch(actor) or access.may_create_from_ticket(actor, ticket))
     title = " ".join(str(title or "").split())
     if ticket is not None:
@@ -174,7 +179,20 @@ def create_work_order(
                data={"type": type, "priority": priority, "ticket": ticket.number if ticket else None})  # fmt: skip
         if ticket is not None:
             _note_on_ticket(ticket, wo, actor)
+        if route and access.may_dispatch(actor):
+            _route(actor, wo)
     return wo
+
+
+def _route(actor, wo: WorkOrder) -> None:
+    from frontline.field.rules import route
+
+    try:
+        with transaction.atomic():
+            route(actor=actor, work_order=wo)
+    except DomainError as exc:
+        record(wo, EventKind.NOTE, author=actor, body=str(exc.message),
+               data={"routing_refused": exc.code})  # fmt: skip
 
 
 def _note_on_ticket(ticket, wo, actor) -> None:

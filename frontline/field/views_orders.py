@@ -253,7 +253,7 @@ class WorkOrderCreateView(FieldReaderMixin, generic.FormView):
                 project=data["project"], ticket=self.ticket, priority=data["priority"],
                 required_skills=skills, estimated_minutes=data["estimated_minutes"],
                 window_start=data["window_start"], window_end=data["window_end"],
-                team=data["team"], description=data["description"],
+                team=data["team"], description=data["description"], route=True,
             )  # fmt: skip
         except DomainError as exc:
             apply_error(form, exc)

@@ -299,3 +299,29 @@ def test_public_events_never_carry_an_email(cast):
     services.dispatch(actor=cast.dispatcher, work_order=wo, engineer=eng)
     event = WorkOrderEvent.objects.get(work_order=wo, kind="dispatched")
     assert eng.email not in str(event.data)
+
+
+def test_created_by_a_dispatcher_with_route_the_rules_apply_at_once(cast):
+    from frontline.field.models import DispatchRule
+
+    DispatchRule.objects.create(name="苏州交网点", position=1, region="苏州", partner=cast.partner,
+                                mode="assign")  # fmt: skip
+    suzhou = f.SiteFactory(customer=cast.customer_a, city="苏州")
+    routed = services.create_work_order(actor=cast.dispatcher, title="x", site=suzhou, route=True)
+    assert routed.__class__.objects.get(pk=routed.pk).partner == cast.partner
+    plain = services.create_work_order(actor=cast.dispatcher, title="y", site=suzhou)
+    assert plain.__class__.objects.get(pk=plain.pk).partner is None
+
+
+def test_routing_that_is_refused_leaves_the_order_in_the_queue_with_a_note(cast):
+    from frontline.field.models import DispatchRule
+
+    cast.partner.is_active = False
+    cast.partner.save()
+    DispatchRule.objects.create(name="交网点", position=1, partner=cast.partner, mode="assign")
+    wo = services.create_work_order(
+        actor=cast.dispatcher, title="x", site=f.SiteFactory(customer=cast.customer_a), route=True
+    )
+    wo = WorkOrder.objects.get(pk=wo.pk)
+    assert wo.status == W.NEW and wo.partner is None
+    assert WorkOrderEvent.objects.filter(work_order=wo, kind="note").exists()
