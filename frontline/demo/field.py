@@ -13,7 +13,7 @@ from unittest import mock
 
 from django.utils import timezone
 
-from frontline.accounts.models import Organization, Skill, Team, User
+from frontline.accounts.models import EngineerSkill, Organization, Skill, Team, User
 from frontline.accounts.roles import Role
 from frontline.core.errors import DomainError
 from frontline.demo import field_data as text
@@ -147,21 +147,24 @@ def _configure(rng: random.Random, admin: User) -> None:
     _rules()
     today = timezone.localdate()
     # Some leave, so that availability means something.
+    leave = []
     for user in rng.sample(engineers, k=3):
         start = today + dt.timedelta(days=rng.randint(1, 10))
-        Leave.objects.create(user=user, first_day=start, last_day=start + dt.timedelta(days=2),
-                             reason=rng.choice(["年假", "培训", "调休"]))  # fmt: skip
+        leave.append(Leave(user=user, first_day=start, last_day=start + dt.timedelta(days=2),
+                           reason=rng.choice(["年假", "培训", "调休"])))  # fmt: skip
+    Leave.objects.bulk_create(leave)
 
 
 def _certifications(rng: random.Random, engineers) -> None:
     rows = []
     today = timezone.localdate()
+    by_id = {u.pk: u for u in engineers}
     holders = defaultdict(list)
-    for user in engineers:
-        for code in user.skills.filter(skill__code__in=list(text.CERTIFICATES)).values_list(
-            "skill__code", flat=True
-        ):
-            holders[code].append(user)
+    held = EngineerSkill.objects.filter(
+        user_id__in=list(by_id), skill__code__in=list(text.CERTIFICATES)
+    ).order_by("user_id")
+    for uid, code in held.values_list("user_id", "skill__code"):
+        holders[code].append(by_id[uid])
     skills = {s.code: s for s in Skill.objects.filter(code__in=list(text.CERTIFICATES))}
     for code, users in holders.items():
         for i, user in enumerate(users):
