@@ -292,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.urls import reverse
     from django.utils import timezone
 
-    from frontline.desk.models import Ticket
+    from frontline.desk.models import Ticket, TicketEvent
     from frontline.desk.sweep import sweep
+    from frontline.notifications.models import Notification, OutboundEmail
 
     call_command("migrate", verbosity=0)
     customers, projects, teams, owners, viewer = seed_world()
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     due = Ticket.objects.filter(sla_next_check_at__lte=now).count()
     # A worker loads the URL configuration once, not per sweep: not part of the timing.
     reverse("desk:ticket-detail", args=[1])
+    reverse("notifications:inbox")
 
     started = time.perf_counter()
     report = sweep(now=now)
@@ -310,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     sweep(now=now)
     second_s = time.perf_counter() - started
     left = Ticket.objects.filter(sla_next_check_at__lte=now).count()
+    written = {
+        "events": TicketEvent.objects.count(),
+        "inbox_rows": Notification.objects.count(),
+        "emails": OutboundEmail.objects.count(),
+    }
 
     # Steady state: 1 % of the tickets each due for exactly one thing (a resolution warning).
     later = now + dt.timedelta(minutes=5)
@@ -339,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         "due_at_sweep": due,
         "sweep_seconds": round(sweep_s, 3),
         "sweep_report": str(report),
+        "sweep_wrote": written,
         "second_sweep_seconds": round(second_s, 3),
         "due_after_sweep": left,
         "steady_due": steady_due,
@@ -351,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.tickets:,} tickets filled in {fill_s:.1f} s ({size})")
     print(
         f"SLA sweep: {due:,} due → {sweep_s:.3f} s (second run {second_s:.3f} s, {left} still due)"
+    )
+    print(
+        f"  it wrote {written['events']:,} events, {written['inbox_rows']:,} inbox rows, "
+        f"{written['emails']:,} emails"
     )
     print(f"SLA sweep, steady state: {steady_due:,} due, one warning each → {steady_s:.3f} s")
     for row in lists:

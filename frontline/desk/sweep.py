@@ -11,7 +11,9 @@ time of the run), writes the timeline events, queues
 the notifications (the outbox sends them after commit), raises the tier when the
 policy says so, and moves ``sla_next_check_at`` to the next pending moment (or NULL),
 with a fixed number of statements per batch whatever its size: pauses, one UPDATE of
-the tickets, one INSERT of events, and ``notify_many``'s INSERTs.
+the tickets and one INSERT of events (``sweep_writes``: one array parameter per
+column on PostgreSQL), and ``notify_many``'s INSERTs. The tickets are read as plain
+values, their owners and team leads once per run.
 
 Idempotent: a stamp is what makes a warning or breach "done", and it is written in the
 same transaction as its event and notifications, so a second run finds nothing to do.
@@ -19,6 +21,11 @@ After downtime the first run catches up: a missed warning fires, then the breach
 Breach notifications go to the ticket team's lead, then to every active manager of
 the operator; warnings to the owner. Notification keys include the deadline, so a
 retry never notifies twice.
+
+Each ticket gets its own inbox row per recipient (a link to act on, read or unread on
+its own); the email is a digest: a person with several warnings (or breaches) in one
+batch gets one email listing them (:func:`digest`), a person with one gets that
+ticket's email as before.
 """
 
 from __future__ import annotations
@@ -26,27 +33,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from frontline.accounts.models import User
+from frontline.accounts.models import Team, User
 from frontline.accounts.roles import OrganizationKind, Role
-from frontline.desk import sla
+from frontline.desk import sla, sweep_writes
 from frontline.desk.calendars import Calendar
-from frontline.desk.models import SlaPause, SlaPolicy, Ticket, TicketEvent
+from frontline.desk.models import SlaPause, SlaPolicy, Ticket
 from frontline.desk.states import TIER_ORDER, EventKind, Tier
 from frontline.notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+# One transaction each: its row locks are held for about a second at this size (a
+# ticket service touching one of those tickets waits that long), and each person gets
+# at most one email per kind per batch.
+BATCH_SIZE = 5000
 # A ticket number no URL pattern can confuse with the rest of the path.
 _URL_PK = 918273645
 
@@ -71,7 +83,10 @@ class _Lookups:
         self.policies: dict[int, SlaPolicy | None] = {}
         self.calendars: dict[int, Calendar] = {}
         self._managers: list[User] | None = None
+        self.people: dict[int, User] = {}
+        self.leads: dict[int, int | None] = {}  # team id -> its lead's id
         self._url: str | None = None
+        self._inbox: str | None = None
         self._texts: dict[tuple[str, str], str] = {}
         self._zones: dict[str, ZoneInfo] = {}
 
@@ -100,12 +115,27 @@ class _Lookups:
             self.calendars[policy.pk] = Calendar.from_model(policy.calendar)
         return self.calendars[policy.pk]
 
+    def load_people(self, tickets: list[_Due]) -> None:
+        """The owners and team leads of ``tickets``, each read once per run."""
+        teams = {t.team_id for t in tickets if t.team_id is not None} - self.leads.keys()
+        if teams:
+            self.leads.update(Team.objects.filter(pk__in=teams).values_list("pk", "lead_id"))
+        wanted = {t.owner_id for t in tickets}
+        wanted.update(self.leads[t.team_id] for t in tickets if t.team_id is not None)
+        missing = wanted - self.people.keys() - {None}
+        if missing:
+            self.people.update(User.objects.in_bulk(missing))
+
+    def lead_of(self, ticket: _Due) -> User | None:
+        lead_id = self.leads.get(ticket.team_id) if ticket.team_id is not None else None
+        return self.people.get(lead_id) if lead_id is not None else None
+
     def managers(self) -> list[User]:
         if self._managers is None:
             self._managers = escalation_managers()
         return self._managers
 
-    def ticket_url(self, ticket: Ticket) -> str:
+    def ticket_url(self, ticket: _Due) -> str:
         # Reversing costs more than the rest of a ticket's check: once per run.
         if self._url is None:
             try:
@@ -113,6 +143,14 @@ class _Lookups:
             except NoReverseMatch:
                 self._url = ""
         return self._url.replace(str(_URL_PK), str(ticket.pk))
+
+    def inbox_url(self) -> str:
+        if self._inbox is None:
+            try:
+                self._inbox = reverse("notifications:inbox")
+            except NoReverseMatch:
+                self._inbox = ""
+        return self._inbox
 
     def text(self, language: str, message) -> str:
         """``message()`` (a function returning a translated string) in ``language``, cached."""
@@ -128,6 +166,32 @@ class _Lookups:
         return self._zones[name]
 
 
+@dataclass(slots=True)
+class _Due:
+    """A locked ticket as the sweep reads it: what the SLA engine and the notices need
+    (plain values: a model instance per row, with owner and team joined, cost more than
+    the rest of the check)."""
+
+    pk: int
+    number: str
+    title: str
+    status: str
+    tier: str
+    created_at: dt.datetime
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    sla_warned_at: dt.datetime | None
+    sla_breached_at: dt.datetime | None
+    sla_policy_id: int | None
+    sla_next_check_at: dt.datetime
+    owner_id: int
+    team_id: int | None
+
+
+_COLUMNS = [f.name for f in fields(_Due)]
+_COLUMNS[0] = "pk"
+
+
 @dataclass
 class _Batch:
     """What one batch writes, gathered while its tickets are checked."""
@@ -135,18 +199,37 @@ class _Batch:
     now: dt.datetime
     lookups: _Lookups
     results: list[tuple] = field(default_factory=list)
-    events: list[TicketEvent] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
     notices: list[notifications.Notice] = field(default_factory=list)
     tier_raised: bool = False
 
-    def event(self, ticket: Ticket, kind: str, data: dict) -> None:
+    def event(self, ticket: _Due, kind: str, data: dict) -> None:
         # What record_event writes for a system event (no author, no body), in bulk.
-        self.events.append(TicketEvent(ticket=ticket, kind=kind, public=False, body="", data=data))
+        self.events.append((ticket.pk, kind, data))
+
+    def result(self, ticket: _Due, result: sla.SlaResult, policy: SlaPolicy | None) -> None:
+        # The values recompute stores (sla.write_result), and the tier.
+        self.results.append(
+            (
+                ticket.pk,
+                policy.pk if policy is not None else None,
+                result.state,
+                result.first_response_due_at,
+                result.resolution_due_at,
+                result.warning_at,
+                result.next_check_at,
+                result.warned_at,
+                result.breached_at,
+                ticket.tier,
+            )
+        )
 
     def write(self) -> None:
-        sla.write_results(self.results, also=("tier",) if self.tier_raised else ())
-        TicketEvent.objects.bulk_create(self.events)
-        notifications.notify_many(self.notices)
+        sweep_writes.update_tickets(self.results, tier=self.tier_raised)
+        sweep_writes.insert_events(self.events)
+        notifications.notify_many(
+            self.notices, digest=partial(digest, inbox=self.lookups.inbox_url())
+        )
 
 
 def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> SweepReport:
@@ -192,11 +275,10 @@ def _check_batch(due, *, now, report, lookups, limit=None) -> list[tuple[dt.date
     pk) of each, in order."""
     locked = (
         due.select_for_update(skip_locked=True, of=("self",))
-        .select_related("owner", "team__lead")
-        .defer("description", "rating_comment")
         .order_by("sla_next_check_at", "pk")
+        .values_list(*_COLUMNS)
     )
-    tickets = list(locked[:limit] if limit else locked)
+    tickets = [_Due(*row) for row in (locked[:limit] if limit else locked)]
     if not tickets:
         return []
     seen = [(t.sla_next_check_at, t.pk) for t in tickets]
@@ -207,6 +289,7 @@ def _check_batch(due, *, now, report, lookups, limit=None) -> list[tuple[dt.date
     for ticket_id, started_at, ended_at in rows:
         pauses[ticket_id].append((started_at, ended_at))
     lookups.load_policies({t.sla_policy_id for t in tickets})
+    lookups.load_people(tickets)
     batch = _Batch(now=now, lookups=lookups)
     for ticket in tickets:
         _check(ticket, pauses[ticket.pk], batch=batch, report=report)
@@ -215,7 +298,7 @@ def _check_batch(due, *, now, report, lookups, limit=None) -> list[tuple[dt.date
     return seen
 
 
-def _check(ticket: Ticket, pauses: list, *, batch: _Batch, report: SweepReport) -> None:
+def _check(ticket: _Due, pauses: list, *, batch: _Batch, report: SweepReport) -> None:
     """Fire what is due on one locked ticket; its writes go to ``batch``."""
     now, lookups = batch.now, batch.lookups
     policy = lookups.policy(ticket.sla_policy_id)
@@ -250,7 +333,7 @@ def _check(ticket: Ticket, pauses: list, *, batch: _Batch, report: SweepReport) 
             report.tier_raised += 1
     if result.warning_due or result.breach_due:
         result = evaluate()
-    batch.results.append((ticket, result, policy))
+    batch.result(ticket, result, policy)
 
 
 def _raised_tier(current: str, target: str) -> str | None:
@@ -307,7 +390,7 @@ def _warn(ticket, result, batch: _Batch) -> None:
     )
     _notify(
         batch,
-        [ticket.owner],
+        [batch.lookups.people.get(ticket.owner_id)],
         kind="desk.sla_warning",
         ticket=ticket,
         due=due,
@@ -324,7 +407,7 @@ def _breach(ticket, result, batch: _Batch) -> None:
     batch.event(
         ticket, EventKind.SLA_BREACH, {"target": target, "due": due.isoformat() if due else None}
     )
-    lead = ticket.team.lead if ticket.team_id and ticket.team.lead_id else None
+    lead = batch.lookups.lead_of(ticket)
     leads = [lead] if lead is not None and lead.is_active else []
     managers = [u for u in batch.lookups.managers() if u not in leads]
     for recipients in (leads, managers):
@@ -339,6 +422,46 @@ def _breach(ticket, result, batch: _Batch) -> None:
             body=_breach_body,
             dedupe_key=f"sla-breach:{ticket.pk}:{_key(due)}",
         )
+
+
+# How many tickets a digest email lists one by one (the inbox has every one).
+DIGEST_LISTED = 25
+
+
+def digest(
+    user, kind: str, notices: list[notifications.Notified], *, inbox: str = ""
+) -> tuple[str, str, str]:
+    """One email for all of a person's warnings (or breaches) of one batch.
+
+    A manager whose desk missed 3,000 deadlines in one minute is not helped by 3,000
+    emails: they get one that lists the first ``DIGEST_LISTED`` (title, deadline,
+    link) and counts the rest, and links the inbox, which has a row for every ticket.
+    Called by ``notify_many`` in the reader's language.
+    """
+    count = len(notices)
+    if kind == "desk.sla_breach":
+        title = ngettext(
+            "SLA breached on %(count)d ticket", "SLA breached on %(count)d tickets", count
+        )
+    else:
+        title = ngettext(
+            "SLA warning on %(count)d ticket", "SLA warnings on %(count)d tickets", count
+        )
+    lines = []
+    for notice in notices[:DIGEST_LISTED]:
+        link = f"\n  {settings.SITE_URL}{notice.url}" if notice.url else ""
+        lines.append(f"{notice.title}\n  {notice.body}{link}")
+    rest = count - DIGEST_LISTED
+    if rest > 0:
+        lines.append(
+            ngettext(
+                "… and %(count)d more ticket: your inbox lists every one.",
+                "… and %(count)d more tickets: your inbox lists every one.",
+                rest,
+            )
+            % {"count": rest}
+        )
+    return title % {"count": count}, "\n\n".join(lines), inbox
 
 
 def escalation_managers() -> list[User]:
@@ -357,6 +480,7 @@ def _notify(batch: _Batch, recipients, *, kind, ticket, due, target, title, body
     lookups = batch.lookups
     url = lookups.ticket_url(ticket)
     label = _first_response_label if target == sla.FIRST_RESPONSE else _resolution_label
+    owner = lookups.people.get(ticket.owner_id)
     for user in recipients:
         language = user.preferred_language or settings.LANGUAGE_CODE
         when = (
@@ -369,7 +493,7 @@ def _notify(batch: _Batch, recipients, *, kind, ticket, due, target, title, body
             "title": ticket.title,
             "target": lookups.text(language, label),
             "due": when,
-            "owner": str(ticket.owner),
+            "owner": str(owner) if owner is not None else "—",
         }
         batch.notices.append(
             notifications.Notice(
@@ -383,4 +507,4 @@ def _notify(batch: _Batch, recipients, *, kind, ticket, due, target, title, body
         )
 
 
-__all__ = ["SweepReport", "check_ticket", "escalation_managers", "sweep"]
+__all__ = ["SweepReport", "check_ticket", "digest", "escalation_managers", "sweep"]

@@ -21,7 +21,10 @@ class NotificationQuerySet(models.QuerySet):
 class Notification(models.Model):
     """One message in one person's inbox."""
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed by notification_dedupe and notification_inbox_idx, which lead with it.
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=40)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
@@ -71,7 +74,8 @@ class OutboundEmail(models.Model):
     to = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=250)
     body = models.TextField(_("text"))
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint in Meta (unique=True would add an unused LIKE index).
+    dedupe_key = models.CharField(max_length=200)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
@@ -87,6 +91,7 @@ class OutboundEmail(models.Model):
         verbose_name = _("outbound email")
         verbose_name_plural = _("outbound emails")
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="outbound_email_dedupe")]
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],

@@ -10,14 +10,16 @@ Titles and bodies may be lazy translations (``gettext_lazy`` / ``format_lazy``):
 recipient gets them in their own preferred language.
 
 ``notify_many`` does the same for many events at once (the SLA sweep's batch): one
-INSERT for the inbox rows, one for the emails, and one after-commit hand-over of all
-the new email ids to the worker.
+INSERT for the inbox rows, one for the emails (``notifications.bulk``), and one
+after-commit hand-over of all the new email ids to the worker. With a ``digest`` it
+sends a person one email for all their new notices of a kind instead of one each.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -28,7 +30,8 @@ from django.utils import timezone, translation
 
 from frontline.core.errors import NotFound
 from frontline.core.rest import parse_id
-from frontline.notifications.models import EmailStatus, Notification, OutboundEmail
+from frontline.notifications import bulk
+from frontline.notifications.models import Notification, OutboundEmail
 
 TITLE_MAX = 200
 SUBJECT_MAX = 250
@@ -62,8 +65,6 @@ def safe_path(url: str) -> str:
 
 # Emails whose ids one task call takes (after commit, from notify_many).
 EMAIL_TASK_CHUNK = 200
-# How many (recipient, dedupe key) pairs one "already notified?" query looks up.
-_LOOKUP_CHUNK = 500
 
 
 class Notice(NamedTuple):
@@ -125,7 +126,9 @@ def notify(
     return len(rows)
 
 
-def notify_many(items: Iterable[Notice | tuple], *, email: bool = True) -> int:
+def notify_many(
+    items: Iterable[Notice | tuple], *, email: bool = True, digest: Digest | None = None
+) -> int:
     """``notify`` for many events at once: one INSERT of inbox rows, one of emails.
 
     Each item is a :class:`Notice` (or a tuple of its fields). The rules are notify's,
@@ -134,6 +137,12 @@ def notify_many(items: Iterable[Notice | tuple], *, email: bool = True) -> int:
     call name the same person and key: the first wins), each reads it in their own
     language. The new emails go to the worker after commit, in a few task calls.
     Returns how many inbox rows were created. Call it inside the business transaction.
+
+    With ``digest``, a person with several new notices of one kind in this call gets
+    one email for all of them (each notice still gets its own inbox row):
+    ``digest(user, kind, notices)`` returns that email's title, body and link; it is
+    called in the person's language. A single notice of a kind is emailed as without
+    ``digest``.
     """
     wanted: dict[tuple[int, str], tuple] = {}
     for recipients, kind, title, body, url, dedupe_key in items:
@@ -143,50 +152,66 @@ def notify_many(items: Iterable[Notice | tuple], *, email: bool = True) -> int:
                 wanted.setdefault((user.pk, key), (user, kind, title, body, url))
     if not wanted:
         return 0
-    already = _already_notified(list(wanted))
-    emails = _EmailTexts()
     now = timezone.now()
-    rows, mails = [], []
+    people, notices = {}, []
     for (pk, key), (user, kind, title, body, url) in wanted.items():
-        if (pk, key) in already:
-            continue
-        url = safe_path(url)
-        language = _language_of(user)
         if isinstance(title, str) and isinstance(body, str):
             # Plain strings read the same in every language: no switching per row.
             user_title, user_body = one_line(title), plain_body(body)
         else:
-            with translation.override(language):
+            with translation.override(_language_of(user)):
                 user_title, user_body = one_line(title), plain_body(body)
-        if email and user.email:
-            text = emails.render(user, language, user_title, user_body, url)
-            mails.append(_outbound(user, user_title, user_body, url, key, text=text, now=now))
-        rows.append(
-            Notification(
-                recipient=user,
-                kind=kind[:40],
-                title=user_title,
-                body=user_body,
-                url=url,
-                dedupe_key=key,
-            )
-        )
+        people[pk] = user
+        notices.append((pk, kind[:40], user_title, user_body, safe_path(url), key))
     with transaction.atomic():
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        if mails:
-            _queue(mails, one_task_per_email=False)
-    return len(rows)
+        new = bulk.insert_inbox(notices, now=now)
+        fresh = [n for n in notices if (n[0], n[5]) in new]
+        if email:
+            mails = _emails(fresh, people, digest, now)
+            if mails:
+                _queue(mails, one_task_per_email=False)
+    return len(fresh)
 
 
-def _already_notified(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
-    found: set[tuple[int, str]] = set()
-    for start in range(0, len(pairs), _LOOKUP_CHUNK):
-        chunk = pairs[start : start + _LOOKUP_CHUNK]
-        rows = Notification.objects.filter(
-            recipient_id__in={pk for pk, _key in chunk}, dedupe_key__in={k for _pk, k in chunk}
-        ).values_list("recipient_id", "dedupe_key")
-        found.update(rows)
-    return found
+class Notified(NamedTuple):
+    """One new inbox row, as a digest lists it."""
+
+    title: str
+    body: str
+    url: str
+    dedupe_key: str
+
+
+# (user, kind, notices) -> (title, body, url) of the one email for those notices.
+Digest = Callable[[Any, str, list[Notified]], tuple[Any, Any, str]]
+
+
+def _emails(fresh, people, digest: Digest | None, now) -> list[OutboundEmail]:
+    """The emails for the new inbox rows: one each, or one per person and kind (digest)."""
+    groups: dict[tuple[int, str], list[Notified]] = {}
+    for pk, kind, title, body, url, key in fresh:
+        if people[pk].email:
+            groups.setdefault((pk, kind if digest else key), []).append(
+                Notified(title, body, url, key)
+            )
+    texts = _EmailTexts()
+    mails = []
+    for (pk, kind), group in groups.items():
+        user = people[pk]
+        language = _language_of(user)
+        if len(group) == 1:
+            title, body, url, key = group[0]
+        else:
+            with translation.override(language):
+                title, body, url = digest(user, kind, group)
+                title, body = one_line(title), plain_body(body)
+            url = safe_path(url)
+            # The same notices make the same key: a retried batch queues no second digest.
+            listed = "\n".join(sorted(n.dedupe_key for n in group)).encode()
+            key = f"digest:{kind}:{len(group)}:{hashlib.sha256(listed).hexdigest()[:32]}"
+        text = texts.render(user, language, title, body, url)
+        mails.append(_outbound(user, title, body, url, key, text=text, now=now))
+    return mails
 
 
 def _email_text(user, title: str, body: str, link: str) -> str:
@@ -250,15 +275,7 @@ def _outbound(
 
 
 def _queue(mails: list[OutboundEmail], *, one_task_per_email: bool = True) -> None:
-    OutboundEmail.objects.bulk_create(mails, ignore_conflicts=True)
-    keys = [m.dedupe_key for m in mails]
-    ids: list[int] = []
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        ids.extend(
-            OutboundEmail.objects.filter(
-                dedupe_key__in=keys[start : start + _LOOKUP_CHUNK], status=EmailStatus.PENDING
-            ).values_list("pk", flat=True)
-        )
+    ids = bulk.insert_emails(mails)
     from frontline.notifications import tasks
 
     # robust: a broker hiccup must not fail a committed request; the beat sweep

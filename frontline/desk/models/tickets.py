@@ -32,7 +32,9 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(models.Model):
     """A customer's problem, owned by exactly one person until someone explicitly takes it over."""
 
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # Unique by a constraint in Meta, not unique=True: that would add a second,
+    # varchar_pattern_ops index for LIKE 'x%', which no query uses (search is icontains).
+    number = models.CharField(_("number"), max_length=20, editable=False)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True, help_text=_("Sanitised HTML."))
     # customer, team and owner: no index of their own, the composite indexes below
@@ -176,6 +178,7 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="ticket_number_unique"),
             models.CheckConstraint(
                 condition=models.Q(status__in=TicketStatus.values), name="ticket_status_valid"
             ),
@@ -238,11 +241,16 @@ class TicketEventQuerySet(models.QuerySet):
 class TicketEvent(models.Model):
     """One entry of a ticket's timeline. Append-only: corrections are new events."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Indexed by ticket_event_timeline_idx, which leads with it.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     public = models.BooleanField(_("visible to the customer"), default=False)
+    # Indexed only where set (ticket_event_author_idx): system events, the SLA sweep's
+    # thousands a minute among them, have no author and no index entry to write.
     author = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     body = models.TextField(_("text"), blank=True, help_text=_("Sanitised HTML."))
     data = models.JSONField(default=dict, blank=True)
@@ -254,7 +262,14 @@ class TicketEvent(models.Model):
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_event_timeline_idx"),
+            models.Index(
+                fields=["author"],
+                condition=models.Q(author__isnull=False),
+                name="ticket_event_author_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket.number} {self.kind}"

@@ -29,7 +29,7 @@ def sent(monkeypatch):
     notifications engineer's)."""
     calls = []
 
-    def fake_notify_many(items, *, email=True):
+    def fake_notify_many(items, *, email=True, digest=None):
         for recipients, kind, title, _body, _url, dedupe_key in items:
             calls.extend((user, kind, dedupe_key, title) for user in recipients)
         return len(calls)
@@ -247,3 +247,75 @@ def test_check_ticket_fires_what_is_due_on_one_ticket(ticket, sent, cast):
     sweep.check_ticket(ticket.pk, now=sh(2026, 3, 16, 9, 50), report=report)
     assert (report.checked, report.warned, report.skipped) == (1, 1, 1)
     assert kinds(ticket) == [EventKind.SLA_WARNING] and len(sent) == 1
+
+
+@pytest.fixture
+def breaching(cast, team_lead):
+    """Three tickets of one team, owned by the agent, all past their first response at 10:05."""
+    policy = office_policy(f.ProjectFactory(customer=cast.customer_a))
+    team = f.TeamFactory(lead=team_lead)
+    tickets = [ticket_at(policy, MONDAY_9, owner=cast.agent, team=team) for _ in range(3)]
+    for t in tickets:
+        sla.recompute(t, now=MONDAY_9)
+    return tickets
+
+
+def test_many_breaches_in_one_batch_make_one_email_per_person_and_an_inbox_row_each(
+    breaching, cast, team_lead, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from frontline.notifications.models import Notification, OutboundEmail
+
+    # When the sweep finds three missed first responses (and their warnings) at once
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sweep.sweep(now=sh(2026, 3, 16, 10, 5))
+    assert (report.warned, report.breached) == (3, 3)
+    # Then every ticket is in each inbox: the owner's warnings, the lead's and manager's breaches
+    for person, kind in [
+        (cast.agent, "desk.sla_warning"),
+        (team_lead, "desk.sla_breach"),
+        (cast.manager, "desk.sla_breach"),
+    ]:
+        rows = Notification.objects.filter(recipient=person, kind=kind)
+        assert sorted(n.url for n in rows) == sorted(t.get_absolute_url() for t in breaching)
+    # but each person gets one email, which lists the three tickets
+    assert OutboundEmail.objects.count() == 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [cast.agent.email, team_lead.email, cast.manager.email]
+    )
+    to_manager = next(m for m in mail.outbox if m.to == [cast.manager.email])
+    assert "3" in to_manager.subject
+    assert all(t.number in to_manager.body for t in breaching)
+    assert "/inbox/" in to_manager.body
+
+    # And a second run (nothing due) or a retry of the same deadlines sends nothing more
+    Ticket.objects.filter(pk__in=[t.pk for t in breaching]).update(
+        sla_next_check_at=sh(2026, 3, 16, 10), sla_warned_at=None, sla_breached_at=None
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep(now=sh(2026, 3, 16, 10, 5))
+    assert OutboundEmail.objects.count() == 3 and len(mail.outbox) == 3
+    assert Notification.objects.count() == 9
+
+
+def test_one_breach_is_emailed_on_its_own(ticket, cast, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    sweep.sweep(now=sh(2026, 3, 16, 9, 50))
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep(now=sh(2026, 3, 16, 10, 5))
+    to_manager = [m for m in mail.outbox if m.to == [cast.manager.email]]
+    assert len(to_manager) == 1 and ticket.number in to_manager[0].subject
+
+
+def test_a_digest_lists_the_first_tickets_and_counts_the_rest(cast):
+    notices = [
+        notifications.Notified(f"SLA breached: T-{i:03d}", "due", f"/desk/tickets/{i}/", f"k{i}")
+        for i in range(sweep.DIGEST_LISTED + 4)
+    ]
+    title, body, url = sweep.digest(cast.manager, "desk.sla_breach", notices, inbox="/inbox/")
+    assert str(sweep.DIGEST_LISTED + 4) in title
+    assert "T-000" in body and f"T-{sweep.DIGEST_LISTED - 1:03d}" in body
+    assert f"T-{sweep.DIGEST_LISTED:03d}" not in body and "4" in body.splitlines()[-1]
+    assert url == "/inbox/"

@@ -101,3 +101,36 @@ def test_many_events_take_the_same_statements_as_two(cast, django_assert_max_num
         services.notify_many(items("a", 2))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert services.notify_many(items("b", 30)) == 90
+
+
+def _listing(user, kind, notices):
+    return f"{len(notices)} × {kind}", "\n".join(n.title for n in notices), "/inbox/"
+
+
+def test_with_a_digest_each_person_gets_one_email_per_kind(
+    cast, django_capture_on_commit_callbacks
+):
+    # Given three events for the agent (two of one kind) and one for the engineer
+    items = [
+        Notice([cast.agent, cast.engineer], "a", "T-1", "", "/t/1/", "e:1"),
+        Notice([cast.agent], "a", "T-2", "", "/t/2/", "e:2"),
+        Notice([cast.agent], "b", "T-3", "", "/t/3/", "e:3"),
+    ]
+    # When they are notified with a digest
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notify_many(items, digest=_listing) == 4
+    # Then each event is in the inbox, and the agent's two of kind "a" share one email
+    assert Notification.objects.count() == 4
+    subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert subjects == [
+        (cast.agent.email, "2 × a"),
+        (cast.agent.email, "T-3"),
+        (cast.engineer.email, "T-1"),
+    ]
+    digest = next(m for m in mail.outbox if m.subject == "2 × a")
+    assert "T-1" in digest.body and "T-2" in digest.body
+
+    # And the same events again (a retried batch) notify and email nobody
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notify_many(items, digest=_listing) == 0
+    assert OutboundEmail.objects.count() == 3 and len(mail.outbox) == 3

@@ -1,0 +1,117 @@
+"""Set-based writes of inbox rows and emails for ``notify_many`` (the SLA sweep's batch).
+
+On PostgreSQL each table gets one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+NOTHING RETURNING …``: one array parameter per column, whatever the number of rows
+(Django's ``bulk_create`` sends one parameter per value and builds a model instance
+per row, which cost more than the server's own work at 10,000 rows), and the
+statement itself says which rows are new, so no look-up before or after. Elsewhere
+(SQLite) the ORM does the same in a few statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+from frontline.notifications.models import EmailStatus, Notification, OutboundEmail
+
+# How many (recipient, dedupe key) pairs one "already notified?" query looks up (SQLite).
+_LOOKUP_CHUNK = 500
+
+
+def set_based() -> bool:
+    """Whether the database takes one array parameter per column (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+_INSERT = "INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT DO NOTHING RETURNING {}"
+
+
+def insert_unnest(
+    model: type[Model], names: Sequence[str], columns: Sequence[list], returning: Sequence[str]
+) -> list[tuple]:
+    """PostgreSQL: insert the rows given column by column (equal-length lists of plain
+    Python values, in the order of ``names``); rows that conflict with a unique index
+    are left out. Returns the ``returning`` columns of the rows inserted."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in names]
+    arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
+    # Only quoted names from the model's own metadata go into the text; values are parameters.
+    sql = _INSERT.format(
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        arrays,
+        ", ".join(quote(meta.get_field(n).column) for n in returning),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(columns))
+        return cursor.fetchall()
+
+
+def _array_type(field) -> str:
+    # varchar(n)[] would check each length on the cast; the column checks it anyway.
+    kind = field.db_type(connection)
+    return "text[]" if kind.startswith("varchar") else f"{kind}[]"
+
+
+def insert_inbox(rows: Sequence[tuple], *, now) -> set[tuple[int, str]]:
+    """Insert ``(recipient_id, kind, title, body, url, dedupe_key)`` rows; returns the
+    ``(recipient_id, dedupe_key)`` of those that were new (the others were notified
+    before, or by a concurrent run)."""
+    if not rows:
+        return set()
+    if set_based():
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        columns.append([now] * len(rows))
+        names = ["recipient", "kind", "title", "body", "url", "dedupe_key", "created_at"]
+        return set(insert_unnest(Notification, names, columns, ("recipient", "dedupe_key")))
+    already = _already_notified([(row[0], row[5]) for row in rows])
+    new = [row for row in rows if (row[0], row[5]) not in already]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk, kind=kind, title=title, body=body, url=url, dedupe_key=key
+            )
+            for pk, kind, title, body, url, key in new
+        ],
+        ignore_conflicts=True,
+    )
+    return {(row[0], row[5]) for row in new}
+
+
+def _already_notified(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(pairs), _LOOKUP_CHUNK):
+        chunk = pairs[start : start + _LOOKUP_CHUNK]
+        rows = Notification.objects.filter(
+            recipient_id__in={pk for pk, _key in chunk}, dedupe_key__in={k for _pk, k in chunk}
+        ).values_list("recipient_id", "dedupe_key")
+        found.update(rows)
+    return found
+
+
+def insert_emails(mails: Sequence[OutboundEmail]) -> list[int]:
+    """Insert the (unsaved) emails; returns the ids of the new ones, to hand to the
+    worker (an email whose dedupe key exists already was queued before)."""
+    if not mails:
+        return []
+    if set_based():
+        names = ["to", "subject", "body", "dedupe_key", "status", "attempts"]
+        names += ["next_attempt_at", "last_error", "created_at"]
+        columns = [[getattr(m, name) for m in mails] for name in names[:-1]]
+        created = mails[0].next_attempt_at
+        columns.append([created] * len(mails))
+        return sorted(pk for (pk,) in insert_unnest(OutboundEmail, names, columns, ("id",)))
+    OutboundEmail.objects.bulk_create(mails, ignore_conflicts=True)
+    keys = [m.dedupe_key for m in mails]
+    ids: list[int] = []
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        ids.extend(
+            OutboundEmail.objects.filter(
+                dedupe_key__in=keys[start : start + _LOOKUP_CHUNK], status=EmailStatus.PENDING
+            ).values_list("pk", flat=True)
+        )
+    return sorted(ids)
