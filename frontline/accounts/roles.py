@@ -132,9 +132,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CUSTOMER_ADMIN: frozenset(
         {Cap.MANAGE_USERS, Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}
     ),
-    Role.CUSTOMER_USER: frozenset(
-        {Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}
-    ),
+    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}),
     Role.PARTNER_ADMIN: frozenset(
         {
             Cap.MANAGE_USERS,
