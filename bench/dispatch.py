@@ -150,12 +150,12 @@ def solomon(args: argparse.Namespace) -> dict:
         done = pool.imap(_run_instance, jobs)
         for row in done:
             rows.append(row)
-        cells = [row["instance"], f"{row['best_known']:.1f}"]
-        for key in ("ours", "pyvrp", "greedy"):
-            r = row[key]
-            flag = "" if r["feasible"] else " (infeasible)"
-            cells += [f"{r['cost']:.1f}{flag}", f"{r['gap']:.2f}"]
-        print("| " + " | ".join(cells) + " |", flush=True)
+            cells = [row["instance"], f"{row['best_known']:.1f}"]
+            for key in ("ours", "pyvrp", "greedy"):
+                r = row[key]
+                flag = "" if r["feasible"] else " (infeasible)"
+                cells += [f"{r['cost']:.1f}{flag}", f"{r['gap']:.2f}"]
+            print("| " + " | ".join(cells) + " |", flush=True)
     summary = {
         key: {
             "mean_gap": round(statistics.mean(r[key]["gap"] for r in rows), 3),
