@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from frontline.accounts.models import DispatchMode, User
 from frontline.core.errors import ValidationFailed
 from frontline.core.locks import lock
+from frontline.desk.states import Channel
 from frontline.field import access, dispatching
 from frontline.field.events import record
 from frontline.field.models import DispatchRule, WorkOrder, WorkOrderSkill
@@ -109,10 +110,17 @@ def _check_channel(rule: DispatchRule, wo: WorkOrder) -> Check:
             "channel",
             False,
             _("channel: the order came from no ticket (rule wants %(want)s)")
-            % {"want": rule.channel},
+            % {"want": _channel(rule.channel)},
         )
     actual = wo.ticket.channel
-    return _compare("channel", _("channel"), actual, rule.channel, actual == rule.channel)
+    return _compare(
+        "channel", _("channel"), _channel(actual), _channel(rule.channel), actual == rule.channel
+    )
+
+
+def _channel(code: str) -> str:
+    """The channel's label in the reader's language (the code when it is unknown)."""
+    return str(dict(Channel.choices).get(code, code))
 
 
 def _check_region(rule: DispatchRule, wo: WorkOrder) -> Check:

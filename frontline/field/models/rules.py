@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organization, Skill, Team, User
+from frontline.desk.states import Channel
 from frontline.field.models.scoping import is_field_staff
 from frontline.field.states import Priority, RuleMode
 from frontline.sites.models import AssetModel, Project, Site
@@ -71,7 +72,9 @@ class DispatchRule(models.Model):
         related_name="+",
         verbose_name=_("required skill"),
     )
-    channel = models.CharField(_("ticket channel"), max_length=10, blank=True)
+    channel = models.CharField(
+        _("ticket channel"), max_length=10, choices=Channel.choices, blank=True
+    )
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, blank=True)
     # Target
     team = models.ForeignKey(

@@ -102,7 +102,7 @@ def test_explanations_name_what_differs(cast):
     assert texts == [
         "region 上海 ≠ 北京",
         "required skills 暖通 do not include 高压",
-        "channel: the order came from no ticket (rule wants phone)",
+        "channel: the order came from no ticket (rule wants Phone)",
     ]
 
 
