@@ -306,23 +306,20 @@ class _Player:
         dispatcher = self.rng.choice(self.dispatchers)
         site = wo.site
         self.at(wo.created_at + dt.timedelta(minutes=20))
-        if site.city == "杭州" and "partner-hangzhou" in self.partners:
-            partner = self.partners["partner-hangzhou"]
-            if self.step(
-                "partner",
-                services.send_to_partner,
-                actor=dispatcher,
-                work_order=wo,
-                partner=partner,
-            ):
-                people = self._engineers_for(site, *need, day, operator=False)
-                people = [u for u in people if u.membership.organization_id == partner.pk]
-                if people:
-                    engineer = self.rng.choice(people)
-                    self.at(wo.created_at + dt.timedelta(minutes=40))
-                    if self.step("partner-dispatch", services.dispatch, actor=self.partner_admins[partner.pk],
-                                 work_order=wo, engineer=engineer):  # fmt: skip
-                        return engineer
+        partner = self.partners.get("partner-hangzhou") if site.city == "杭州" else None
+        outlet = [
+            u for u in self._engineers_for(site, *need, day, operator=False)
+            if partner is not None and u.membership.organization_id == partner.pk
+        ]  # fmt: skip
+        if outlet:
+            # Hangzhou work the outlet can do goes to the outlet; its admin assigns it on.
+            if self.step("partner", services.send_to_partner, actor=dispatcher, work_order=wo,
+                         partner=partner):  # fmt: skip
+                engineer = self.rng.choice(outlet)
+                self.at(wo.created_at + dt.timedelta(minutes=40))
+                if self.step("partner-dispatch", services.dispatch, actor=self.partner_admins[partner.pk],
+                             work_order=wo, engineer=engineer):  # fmt: skip
+                    return engineer
             return None
         if site.city == "苏州" and self.rng.random() < 0.6:
             grab = self.step(
@@ -377,6 +374,10 @@ class _Player:
             return
         engineer = self._assign(wo, need, day)
         if engineer is None:
+            # Nobody qualified was free: the customer agreed to report it again later.
+            self.at(wo.created_at + dt.timedelta(hours=2))
+            self.step("cancel", services.cancel, actor=self.dispatchers[0], work_order=wo,
+                      reason="当日无具备资质的工程师，已与客户约定改期重新报修")  # fmt: skip
             return
         wo.refresh_from_db()
         if wo.status == "dispatched":
