@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from django.db import connection
 from django.utils import timezone
 
+from frontline.core.bulk import array_element_type, set_based
 from frontline.desk.models import Ticket, TicketEvent
-from frontline.notifications.bulk import set_based
 
 # What the sweep stores per ticket, in this order after the id (sla.write_result's fields,
 # and the tier a breach may raise).
@@ -53,7 +53,7 @@ def update_tickets(rows: Sequence[tuple], *, tier: bool) -> None:
     meta = Ticket._meta
     fields = [meta.get_field(name) for name in names]
     columns = [f.column for f in fields]
-    types = ["bigint"] + [_array_element(f) for f in fields]
+    types = ["bigint"] + [array_element_type(f) for f in fields]
     sql = _UPDATE.format(
         table=meta.db_table,
         sets=", ".join(f"{c} = v.{c}" for c in columns),
@@ -63,11 +63,6 @@ def update_tickets(rows: Sequence[tuple], *, tier: bool) -> None:
     params = [list(column) for column in zip(*rows, strict=False)][: len(types)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _array_element(field) -> str:
-    kind = field.db_type(connection)
-    return "text" if kind.startswith("varchar") else kind
 
 
 def insert_events(events: Sequence[tuple]) -> None:

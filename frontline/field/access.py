@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from frontline.accounts.roles import Cap, OrganizationKind
 from frontline.core.errors import PermissionDenied
+from frontline.desk.handling import is_user
 from frontline.field.models.scoping import is_field_staff, org_of_kind
-
-
-def is_user(actor) -> bool:
-    return bool(actor is not None and getattr(actor, "is_authenticated", False))
 
 
 def may_dispatch(user) -> bool:

@@ -12,49 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
-from django.db.models import Model
-
+from frontline.core.bulk import insert_unnest, set_based
 from frontline.notifications.models import EmailStatus, Notification, OutboundEmail
 
 # How many (recipient, dedupe key) pairs one "already notified?" query looks up (SQLite).
 _LOOKUP_CHUNK = 500
-
-
-def set_based() -> bool:
-    """Whether the database takes one array parameter per column (PostgreSQL)."""
-    return connection.vendor == "postgresql"
-
-
-_INSERT = "INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT DO NOTHING RETURNING {}"
-
-
-def insert_unnest(
-    model: type[Model], names: Sequence[str], columns: Sequence[list], returning: Sequence[str]
-) -> list[tuple]:
-    """PostgreSQL: insert the rows given column by column (equal-length lists of plain
-    Python values, in the order of ``names``); rows that conflict with a unique index
-    are left out. Returns the ``returning`` columns of the rows inserted."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in names]
-    arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
-    # Only quoted names from the model's own metadata go into the text; values are parameters.
-    sql = _INSERT.format(
-        quote(meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        arrays,
-        ", ".join(quote(meta.get_field(n).column) for n in returning),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(columns))
-        return cursor.fetchall()
-
-
-def _array_type(field) -> str:
-    # varchar(n)[] would check each length on the cast; the column checks it anyway.
-    kind = field.db_type(connection)
-    return "text[]" if kind.startswith("varchar") else f"{kind}[]"
 
 
 def insert_inbox(rows: Sequence[tuple], *, now) -> set[tuple[int, str]]:
