@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "frontline.desk",
     "frontline.field",
     "frontline.dispatch",
+    "frontline.inspections",
+    "frontline.incentives",
     "frontline.demo",
 ]
 
@@ -161,6 +163,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", _NODE / "bootstrap-icons" / "font"),
     ("vendor/htmx", _NODE / "htmx.org" / "dist"),
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
+    ("vendor/echarts", _NODE / "echarts" / "dist"),
+    ("vendor/jsqr", _NODE / "jsqr" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
 MEDIA_ROOT = VAR_DIR / "media"
@@ -212,6 +216,10 @@ DESK_DAILY_REPORT_HOUR = env_int("DESK_DAILY_REPORT_HOUR", 8)
 DESK_DAILY_REPORT_MINUTE = env_int("DESK_DAILY_REPORT_MINUTE", 30)
 # A check-in farther than this from the site is accepted but flagged.
 FIELD_CHECK_IN_RADIUS_M = env_int("FIELD_CHECK_IN_RADIUS_M", 500)
+# How far ahead the beat job creates scheduled rounds.
+INSPECTIONS_GENERATE_AHEAD_HOURS = env_int("INSPECTIONS_GENERATE_AHEAD_HOURS", 48)
+# A round started but not finished this long after its window closed is given up as missed.
+INSPECTIONS_ABANDON_AFTER_HOURS = env_int("INSPECTIONS_ABANDON_AFTER_HOURS", 12)
 CELERY_BEAT_SCHEDULE: dict = {
     "desk-sla-sweep": {
         "task": "frontline.desk.tasks.sweep_sla",
@@ -232,6 +240,23 @@ CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-fail-stale-runs": {
         "task": "frontline.dispatch.tasks.fail_stale_runs",
         "schedule": 300,
+    },
+    # Rounds are generated this far ahead; a missed run is caught up on the next one.
+    "inspections-generate-rounds": {
+        "task": "frontline.inspections.tasks.generate_rounds",
+        "schedule": 15 * 60,
+    },
+    "inspections-close-overdue-rounds": {
+        "task": "frontline.inspections.tasks.close_overdue_rounds",
+        "schedule": 5 * 60,
+    },
+    "inspections-sync-anomaly-outcomes": {
+        "task": "frontline.inspections.tasks.sync_anomaly_outcomes",
+        "schedule": 5 * 60,
+    },
+    "incentives-award-points": {
+        "task": "frontline.incentives.tasks.award_points",
+        "schedule": 5 * 60,
     },
     "desk-daily-report": {
         "task": "frontline.desk.tasks_reports.email_daily_report",

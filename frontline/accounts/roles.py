@@ -72,6 +72,15 @@ class Cap:
     DO_FIELD_WORK = "do_field_work"  # accept, travel, check in, complete one's own; claim offers
     MANAGE_ENGINEERS = "manage_engineers"  # profiles, certifications, shifts and leave
     MANAGE_DISPATCH_RULES = "manage_dispatch_rules"
+    # Inspections
+    VIEW_INSPECTIONS = "view_inspections"  # routes, rounds, anomalies, analysis within scope
+    MANAGE_ROUTES = "manage_routes"  # routes, checkpoints, items, schedules, SOPs, imports
+    HANDLE_ANOMALIES = "handle_anomalies"  # confirm, dismiss, mark handled, open follow-up
+    REVIEW_QUALITY = "review_quality"  # adjust a round's quality score with a reason
+    # Incentives
+    MANAGE_POINT_RULES = "manage_point_rules"
+    APPROVE_REDEMPTIONS = "approve_redemptions"  # approve coin redemptions, payroll export
+    VIEW_LEADERBOARD = "view_leaderboard"
     ASSIGN_PARTNER_WORK = "assign_partner_work"  # an outlet admin assigns its orders on
 
 
@@ -86,6 +95,14 @@ _STAFF = {
 }
 _DESK_WORK = {Cap.WORK_TICKETS}
 _FIELD_LEAD = {Cap.VIEW_WORK_ORDERS, Cap.DISPATCH_WORK, Cap.MANAGE_ENGINEERS}
+_INSPECT = {Cap.VIEW_INSPECTIONS, Cap.VIEW_LEADERBOARD}
+_INSPECT_LEAD = _INSPECT | {
+    Cap.MANAGE_ROUTES,
+    Cap.HANDLE_ANOMALIES,
+    Cap.REVIEW_QUALITY,
+    Cap.MANAGE_POINT_RULES,
+    Cap.APPROVE_REDEMPTIONS,
+}
 _DESK_LEAD = {Cap.WORK_TICKETS, Cap.REASSIGN_TICKETS, Cap.MANAGE_PROBLEMS, Cap.VIEW_DESK_REPORTS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -104,6 +121,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
         | _DESK_LEAD
         | _FIELD_LEAD
+        | _INSPECT_LEAD
     ),
     Role.MANAGER: frozenset(
         _STAFF
@@ -117,22 +135,46 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         }
         | _DESK_LEAD
         | _FIELD_LEAD
+        | _INSPECT_LEAD
     ),
     Role.DISPATCHER: frozenset(
         _STAFF
-        | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.REASSIGN_TICKETS}
+        | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.REASSIGN_TICKETS, Cap.HANDLE_ANOMALIES}
         | _DESK_WORK
         | _FIELD_LEAD
+        | _INSPECT
     ),
-    Role.AGENT: frozenset(_STAFF | _DESK_WORK | {Cap.MANAGE_PROBLEMS, Cap.VIEW_WORK_ORDERS}),
+    Role.AGENT: frozenset(
+        _STAFF | _DESK_WORK | _INSPECT | {Cap.MANAGE_PROBLEMS, Cap.VIEW_WORK_ORDERS}
+    ),
     Role.ENGINEER: frozenset(
-        _STAFF | {Cap.MANAGE_ASSETS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK} | _DESK_WORK
+        _STAFF
+        | {Cap.MANAGE_ASSETS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK}
+        | _DESK_WORK
+        | _INSPECT
     ),
-    Role.QUALITY_ANALYST: frozenset(_STAFF | {Cap.VIEW_DESK_REPORTS, Cap.VIEW_WORK_ORDERS}),
+    Role.QUALITY_ANALYST: frozenset(
+        _STAFF
+        | _INSPECT
+        | {
+            Cap.VIEW_DESK_REPORTS,
+            Cap.VIEW_WORK_ORDERS,
+            Cap.HANDLE_ANOMALIES,
+            Cap.REVIEW_QUALITY,
+        }
+    ),
     Role.CUSTOMER_ADMIN: frozenset(
-        {Cap.MANAGE_USERS, Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}
+        {
+            Cap.MANAGE_USERS,
+            Cap.USE_API_TOKENS,
+            Cap.SUBMIT_TICKETS,
+            Cap.VIEW_WORK_ORDERS,
+            Cap.VIEW_INSPECTIONS,
+        }
     ),
-    Role.CUSTOMER_USER: frozenset({Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS}),
+    Role.CUSTOMER_USER: frozenset(
+        {Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS, Cap.VIEW_INSPECTIONS}
+    ),
     Role.PARTNER_ADMIN: frozenset(
         {
             Cap.MANAGE_USERS,
@@ -142,10 +184,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.VIEW_WORK_ORDERS,
             Cap.ASSIGN_PARTNER_WORK,
             Cap.DO_FIELD_WORK,
+            Cap.VIEW_LEADERBOARD,
         }
     ),
     Role.PARTNER_ENGINEER: frozenset(
-        {Cap.VIEW_TEAMS, Cap.USE_API_TOKENS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK}
+        {
+            Cap.VIEW_TEAMS,
+            Cap.USE_API_TOKENS,
+            Cap.VIEW_WORK_ORDERS,
+            Cap.DO_FIELD_WORK,
+            Cap.VIEW_LEADERBOARD,
+        }
     ),
     Role.SUPPLIER_CONTACT: frozenset({Cap.USE_API_TOKENS}),
 }

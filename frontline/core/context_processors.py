@@ -31,6 +31,25 @@ NAVIGATION = [
     ("field:report", _("Field report"), "graph-up", ("dispatch_work", "view_desk_reports")),
     ("field:mobile-today", _("My jobs"), "phone", "do_field_work"),
     ("field:portal-work-order-list", _("Service visits"), "truck", "submit_tickets"),
+    # Inspections and incentives.
+    (
+        "inspections:round-list",
+        _("Rounds"),
+        "clipboard-check",
+        "view_inspections",
+        "submit_tickets",
+    ),
+    ("inspections:route-list", _("Routes"), "signpost-split", "manage_routes"),
+    (
+        "inspections:anomaly-list",
+        _("Anomalies"),
+        "exclamation-triangle",
+        "view_inspections",
+        "submit_tickets",
+    ),
+    ("inspections:analysis", _("Route analysis"), "bar-chart-line", "view_inspections"),
+    ("inspections:mobile-rounds", _("My rounds"), "qr-code-scan", "do_field_work"),
+    ("incentives:leaderboard", _("Leaderboard"), "trophy", "view_leaderboard"),
 ]
 
 

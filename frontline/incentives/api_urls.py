@@ -1,0 +1,3 @@
+"""Placeholder until the endpoints land."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Placeholder until the pages land."""
+
+app_name = "incentives"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Placeholder until the endpoints land: see api_urls.py."""
+
+urlpatterns: list = []

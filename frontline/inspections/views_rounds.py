@@ -1,0 +1,3 @@
+"""Placeholder until the pages land: see urls.py."""
+
+urlpatterns: list = []
