@@ -27,6 +27,8 @@ STAFF = {
 }
 
 FIELD_LEAD = {Cap.VIEW_WORK_ORDERS, Cap.DISPATCH_WORK, Cap.MANAGE_ENGINEERS}
+# Every operator role sees inspections and the leaderboard.
+INSPECT = {Cap.VIEW_INSPECTIONS, Cap.VIEW_LEADERBOARD}
 # Doing field work and assigning an outlet's work are the engineers' and outlets' own.
 NOT_FOR_LEADERS = {Cap.SUBMIT_TICKETS, Cap.DO_FIELD_WORK, Cap.ASSIGN_PARTNER_WORK}
 
@@ -37,18 +39,35 @@ EXPECTED = {
     - {Cap.MANAGE_ORGANIZATIONS, Cap.MANAGE_USERS, Cap.MANAGE_DESK_CONFIG},
     Role.DISPATCHER: STAFF
     | FIELD_LEAD
-    | {Cap.MANAGE_SITES, Cap.MANAGE_ASSETS, Cap.WORK_TICKETS, Cap.REASSIGN_TICKETS},
-    Role.AGENT: STAFF | {Cap.WORK_TICKETS, Cap.MANAGE_PROBLEMS, Cap.VIEW_WORK_ORDERS},
+    | INSPECT
+    | {
+        Cap.MANAGE_SITES,
+        Cap.MANAGE_ASSETS,
+        Cap.WORK_TICKETS,
+        Cap.REASSIGN_TICKETS,
+        Cap.HANDLE_ANOMALIES,
+    },
+    Role.AGENT: STAFF | INSPECT | {Cap.WORK_TICKETS, Cap.MANAGE_PROBLEMS, Cap.VIEW_WORK_ORDERS},
     Role.ENGINEER: STAFF
+    | INSPECT
     | {Cap.MANAGE_ASSETS, Cap.WORK_TICKETS, Cap.VIEW_WORK_ORDERS, Cap.DO_FIELD_WORK},
-    Role.QUALITY_ANALYST: STAFF | {Cap.VIEW_DESK_REPORTS, Cap.VIEW_WORK_ORDERS},
+    # The analyst reviews quality: handles anomalies and adjusts scores, configures nothing.
+    Role.QUALITY_ANALYST: STAFF
+    | INSPECT
+    | {Cap.VIEW_DESK_REPORTS, Cap.VIEW_WORK_ORDERS, Cap.HANDLE_ANOMALIES, Cap.REVIEW_QUALITY},
     Role.CUSTOMER_ADMIN: {
         Cap.MANAGE_USERS,
         Cap.USE_API_TOKENS,
         Cap.SUBMIT_TICKETS,
         Cap.VIEW_WORK_ORDERS,
+        Cap.VIEW_INSPECTIONS,
     },
-    Role.CUSTOMER_USER: {Cap.USE_API_TOKENS, Cap.SUBMIT_TICKETS, Cap.VIEW_WORK_ORDERS},
+    Role.CUSTOMER_USER: {
+        Cap.USE_API_TOKENS,
+        Cap.SUBMIT_TICKETS,
+        Cap.VIEW_WORK_ORDERS,
+        Cap.VIEW_INSPECTIONS,
+    },
     Role.PARTNER_ADMIN: {
         Cap.MANAGE_USERS,
         Cap.VIEW_TEAMS,
@@ -57,12 +76,14 @@ EXPECTED = {
         Cap.VIEW_WORK_ORDERS,
         Cap.ASSIGN_PARTNER_WORK,
         Cap.DO_FIELD_WORK,
+        Cap.VIEW_LEADERBOARD,
     },
     Role.PARTNER_ENGINEER: {
         Cap.VIEW_TEAMS,
         Cap.USE_API_TOKENS,
         Cap.VIEW_WORK_ORDERS,
         Cap.DO_FIELD_WORK,
+        Cap.VIEW_LEADERBOARD,
     },
     Role.SUPPLIER_CONTACT: {Cap.USE_API_TOKENS},
 }
