@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from frontline.accounts.models import Organization, Skill
-from frontline.accounts.roles import OrganizationKind
+from frontline.accounts.roles import Cap, OrganizationKind
 from frontline.core.errors import DomainError, ValidationFailed
 from frontline.core.richtext import sanitize
 from frontline.field import access
@@ -20,6 +20,7 @@ from frontline.field.models import (
     WorkOrder,
     WorkOrderSkill,
 )
+from frontline.field.models.scoping import is_field_staff
 from frontline.field.states import (
     DONE_STATUSES,
     EventKind,
@@ -89,6 +90,19 @@ def _validate(actor, *, title, customer, site, project, asset, ticket, revisit_o
         _add(errors, "revisit_of", _("That visit was for another customer."))
 
 
+def _may_follow_up(actor, anomaly) -> bool:
+    """An inspection anomaly's follow-up: the operator engineer who found it (the route's
+    rule, not their choice, opens the order) or whoever handles anomalies."""
+    return bool(
+        anomaly is not None
+        and is_field_staff(actor)
+        and (
+            (anomaly.raised_by_id == actor.pk and actor.has_capability(Cap.DO_FIELD_WORK))
+            or actor.has_capability(Cap.HANDLE_ANOMALIES)
+        )
+    )
+
+
 def create_work_order(
     *,
     actor,
@@ -108,6 +122,7 @@ def create_work_order(
     team=None,
     revisit_of=None,
     route=False,
+    follow_up_of=None,
 ) -> WorkOrder:
     """Open a work order in the queue (status new), with its checklist from the type's
     template. From a ticket, the customer, site and asset default to the ticket's, and the
@@ -115,8 +130,18 @@ def create_work_order(
 
     With ``route`` (pages and API), a creator who may dispatch also applies the dispatch
     rules at once (``rules.route``: team, partner outlet, offer to the pool); when routing
-    is refused the order stays in the queue with a note saying why."""
-    access.require(access.may_dispatch(actor) or access.may_create_from_ticket(actor, ticket))
+    is refused the order stays in the queue with a note saying why.
+
+    ``follow_up_of`` is an inspection anomaly (``inspections.Anomaly``) this order follows
+    up, opened by its route's rule: then the engineer who found the anomaly, or someone who
+    handles anomalies, may open it without dispatch rights — only as an inspection
+    follow-up (see ``_may_follow_up``)."""
+    access.require(
+        access.may_dispatch(actor)
+        or access.may_create_from_ticket(actor, ticket)
+        or (type == WorkOrderType.INSPECTION_FOLLOW_UP
+            and _may_follow_up(actor, follow_up_of))
+    )  # fmt: skip
     title = " ".join(str(title or "").split())
     if ticket is not None:
         customer = customer or ticket.customer
