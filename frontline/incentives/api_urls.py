@@ -1,3 +1,10 @@
-"""Placeholder until the endpoints land."""
+"""Incentives API routes: point rules, points, leaderboard, redemptions."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from frontline.incentives import api
+
+urlpatterns = [
+    *api.urlpatterns,
+    path("leaderboard/", api.LeaderboardApi.as_view(), name="leaderboard"),
+]
