@@ -33,7 +33,7 @@ from frontline.core.errors import PermissionDenied as DomainPermissionDenied
 from frontline.core.pages import ScopedListView, style_form
 from frontline.core.rest import parse_id
 from frontline.desk.views_actions import apply_error
-from frontline.inspections import access
+from frontline.inspections import access, anomalies, quality, rounds
 from frontline.inspections.models import Anomaly, PointVisit, Reading, Round, Route
 from frontline.inspections.models.scoping import is_inspection_staff
 from frontline.inspections.states import (
@@ -483,8 +483,6 @@ class AdjustScoreView(RoundAction):
         return access.may_review_quality(user)
 
     def perform(self, rnd, data):
-        from frontline.inspections import quality
-
         quality.adjust_score(actor=self.request.user, round=rnd, score=data["score"],
                              reason=data["reason"])  # fmt: skip
 
@@ -498,8 +496,6 @@ class CancelRoundView(RoundAction):
         return is_inspection_staff(user) and may_cancel(user)
 
     def perform(self, rnd, data):
-        from frontline.inspections import rounds
-
         rounds.cancel_round(actor=self.request.user, round=rnd, reason=data["reason"])
 
 
@@ -507,8 +503,6 @@ class ConfirmAnomalyView(AnomalyActionView):
     success_message = _("Anomaly confirmed.")
 
     def perform(self, anomaly, data):
-        from frontline.inspections import anomalies
-
         anomalies.confirm_anomaly(actor=self.request.user, anomaly=anomaly)
 
 
@@ -518,8 +512,6 @@ class DismissAnomalyView(AnomalyActionView):
     success_message = _("Anomaly dismissed.")
 
     def perform(self, anomaly, data):
-        from frontline.inspections import anomalies
-
         anomalies.dismiss_anomaly(actor=self.request.user, anomaly=anomaly, reason=data["reason"])
 
 
@@ -529,8 +521,6 @@ class HandleAnomalyView(AnomalyActionView):
     success_message = _("Anomaly marked handled.")
 
     def perform(self, anomaly, data):
-        from frontline.inspections import anomalies
-
         anomalies.handle_anomaly(actor=self.request.user, anomaly=anomaly,
                                  resolution=data["resolution"])  # fmt: skip
 
@@ -541,8 +531,6 @@ class FollowUpView(AnomalyActionView):
     success_message = _("Follow-up opened.")
 
     def perform(self, anomaly, data):
-        from frontline.inspections import anomalies
-
         anomalies.open_follow_up(actor=self.request.user, anomaly=anomaly,
                                  action=data["action"] or None)  # fmt: skip
 
