@@ -149,30 +149,30 @@ class AnomalyViewSet(ScopedModelViewSet):
     def confirm(self, request, pk=None):
         return self.show(anomalies.confirm_anomaly(actor=request.user, anomaly=self.get_object()))
 
-    @verb("Dismiss the anomaly as a false alarm, with a reason", s.DismissSerializer)
+    @verb("Dismiss the anomaly as a false alarm, with a reason", s.AnomalyDismissSerializer)
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         anomaly = self.get_object()
-        data = self.body(s.DismissSerializer)
+        data = self.body(s.AnomalyDismissSerializer)
         return self.show(anomalies.dismiss_anomaly(actor=request.user, anomaly=anomaly, **data))
 
-    @verb("Mark the anomaly handled, saying what was done", s.HandleSerializer)
+    @verb("Mark the anomaly handled, saying what was done", s.AnomalyHandleSerializer)
     @action(detail=True, methods=["post"])
     def handle(self, request, pk=None):
         anomaly = self.get_object()
-        data = self.body(s.HandleSerializer)
+        data = self.body(s.AnomalyHandleSerializer)
         return self.show(anomalies.handle_anomaly(actor=request.user, anomaly=anomaly, **data))
 
     @verb(
         "Open the follow-up work order or ticket",
-        s.FollowUpSerializer,
+        s.AnomalyFollowUpSerializer,
         description="By the route's rule unless `action` names one. Anomaly handlers, or the "
         "engineer who found it. Opening the same kind again returns the anomaly unchanged.",
     )
     @action(detail=True, methods=["post"], url_path="follow-up")
     def follow_up(self, request, pk=None):
         anomaly = self.get_object()
-        data = self.body(s.FollowUpSerializer)
+        data = self.body(s.AnomalyFollowUpSerializer)
         return self.show(
             anomalies.open_follow_up(actor=request.user, anomaly=anomaly, action=data.get("action"))
         )

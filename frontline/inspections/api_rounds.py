@@ -230,32 +230,34 @@ class RoundViewSet(ScopedModelViewSet):
         return self.show(rounds.claim_round(actor=request.user, round=self.get_object()))
 
     @verb("Start the round (its engineer; on an unassigned round, whoever starts it takes it)",
-          s.AtSerializer)  # fmt: skip
+          s.RoundAtSerializer)  # fmt: skip
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.AtSerializer)
+        data = self.body(s.RoundAtSerializer)
         return self.show(rounds.start_round(actor=request.user, round=r, at=data.get("at")))
 
-    @verb("Finish the round: it is scored", s.AtSerializer)
+    @verb("Finish the round: it is scored", s.RoundAtSerializer)
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.AtSerializer)
+        data = self.body(s.RoundAtSerializer)
         return self.show(rounds.finish_round(actor=request.user, round=r, at=data.get("at")))
 
-    @verb("Cancel the round, with a reason (route managers, dispatchers)", s.ReasonSerializer)
+    @verb("Cancel the round, with a reason (route managers, dispatchers)", s.RoundReasonSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.ReasonSerializer)
+        data = self.body(s.RoundReasonSerializer)
         return self.show(rounds.cancel_round(actor=request.user, round=r, reason=data["reason"]))
 
-    @verb("Adjust the quality score, with a reason (quality reviewers)", s.AdjustScoreSerializer)
+    @verb(
+        "Adjust the quality score, with a reason (quality reviewers)", s.RoundAdjustScoreSerializer
+    )
     @action(detail=True, methods=["post"], url_path="adjust-score")
     def adjust_score(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.AdjustScoreSerializer)
+        data = self.body(s.RoundAdjustScoreSerializer)
         return self.show(quality.adjust_score(actor=request.user, round=r, **data))
 
     def _checkpoint(self, r: Round, data: dict) -> Checkpoint:
@@ -290,18 +292,18 @@ class RoundViewSet(ScopedModelViewSet):
 
     @verb(
         "Record a checkpoint visit with its readings",
-        s.VisitRequestSerializer,
+        s.RoundVisitRequestSerializer,
         description="The checkpoint by id, by code or by its scanned QR value. A retry with the "
         "same `client_id` returns the first visit (200); a new visit is 201. 400 naming "
         "`readings.<item id>` for a wrong type or an absurd value, `checkpoint` for a "
         "checkpoint not on the route; 409 `already_visited`, `round_closed`, "
         "`client_id_used`. Multipart: `readings` as JSON text, photos as `photo_<item id>`.",
-        responses={200: s.VisitSerializer, 201: s.VisitSerializer, **ERRORS},
+        responses={200: s.PointVisitSerializer, 201: s.PointVisitSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def visits(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.VisitRequestSerializer)
+        data = self.body(s.RoundVisitRequestSerializer)
         visit, created = rounds.record_visit(
             actor=request.user, round=r, checkpoint=self._checkpoint(r, data),
             readings=self._readings(data.get("readings")), client_id=data.get("client_id"),
@@ -313,14 +315,14 @@ class RoundViewSet(ScopedModelViewSet):
 
     @verb(
         "Skip a checkpoint, with a reason",
-        s.SkipRequestSerializer,
+        s.RoundSkipRequestSerializer,
         description="`other` needs a note. Idempotent by `client_id` like a visit.",
-        responses={200: s.VisitSerializer, 201: s.VisitSerializer, **ERRORS},
+        responses={200: s.PointVisitSerializer, 201: s.PointVisitSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
     def skip(self, request, pk=None):
         r = self.get_object()
-        data = self.body(s.SkipRequestSerializer)
+        data = self.body(s.RoundSkipRequestSerializer)
         visit, created = rounds.skip_point(
             actor=request.user, round=r, checkpoint=self._checkpoint(r, data),
             reason=data["reason"], note=data.get("note", ""), client_id=data.get("client_id"),
@@ -337,7 +339,7 @@ class RoundViewSet(ScopedModelViewSet):
         )
         if fresh is None:
             raise NotFound()
-        return Response(s.VisitSerializer(fresh).data, status=201 if created else 200)
+        return Response(s.PointVisitSerializer(fresh).data, status=201 if created else 200)
 
 
 router = SimpleRouter()

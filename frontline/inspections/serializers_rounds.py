@@ -68,7 +68,7 @@ class RoundCheckpointSerializer(serializers.ModelSerializer):
         return obj.asset.name if obj.asset_id else ""
 
 
-class ReadingSerializer(serializers.ModelSerializer):
+class RoundReadingSerializer(serializers.ModelSerializer):
     item_name = serializers.CharField(source="item.name", read_only=True)
     value = serializers.CharField(source="display_value", read_only=True)
     has_photo = serializers.SerializerMethodField()
@@ -83,10 +83,10 @@ class ReadingSerializer(serializers.ModelSerializer):
         return bool(obj.photo)
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class PointVisitSerializer(serializers.ModelSerializer):
     checkpoint_code = serializers.CharField(source="checkpoint.code", read_only=True)
     by_name = serializers.SerializerMethodField()
-    readings = ReadingSerializer(many=True, read_only=True)
+    readings = RoundReadingSerializer(many=True, read_only=True)
 
     class Meta:
         model = PointVisit
@@ -129,7 +129,7 @@ class RoundDetailSerializer(RoundSerializer):
     checkpoints = RoundCheckpointSerializer(
         many=True, read_only=True, source="route.active_checkpoints"
     )
-    visits = VisitSerializer(many=True, read_only=True, source="all_visits")
+    visits = PointVisitSerializer(many=True, read_only=True, source="all_visits")
     expected_minutes = serializers.IntegerField(source="route.expected_minutes", read_only=True)
 
     class Meta(RoundSerializer.Meta):
@@ -172,7 +172,7 @@ class AnomalySerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------- writes
 
 
-class WherePointSerializer(StrictSerializer):
+class RoundPointRequestSerializer(StrictSerializer):
     """Which checkpoint: its id, its code on the route, or the scanned QR value."""
 
     checkpoint = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
@@ -193,7 +193,7 @@ class WherePointSerializer(StrictSerializer):
         return attrs
 
 
-class VisitRequestSerializer(WherePointSerializer):
+class RoundVisitRequestSerializer(RoundPointRequestSerializer):
     """``readings``: [{"item": id, "value": number | true/false | text}]; in a multipart
     request, a JSON text, with photos as files named ``photo_<item id>``."""
 
@@ -203,19 +203,19 @@ class VisitRequestSerializer(WherePointSerializer):
     scanned = serializers.BooleanField(required=False, default=False)
 
 
-class SkipRequestSerializer(WherePointSerializer):
+class RoundSkipRequestSerializer(RoundPointRequestSerializer):
     reason = serializers.ChoiceField(choices=SkipReason.choices)
 
 
-class AtSerializer(StrictSerializer):
+class RoundAtSerializer(StrictSerializer):
     at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class ReasonSerializer(StrictSerializer):
+class RoundReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500)
 
 
-class AdjustScoreSerializer(StrictSerializer):
+class RoundAdjustScoreSerializer(StrictSerializer):
     score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
     reason = serializers.CharField(max_length=1000)
 
@@ -239,15 +239,15 @@ class AnomalyReportSerializer(StrictSerializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
 
 
-class DismissSerializer(StrictSerializer):
+class AnomalyDismissSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class HandleSerializer(StrictSerializer):
+class AnomalyHandleSerializer(StrictSerializer):
     resolution = serializers.CharField(max_length=2000)
 
 
-class FollowUpSerializer(StrictSerializer):
+class AnomalyFollowUpSerializer(StrictSerializer):
     action = serializers.ChoiceField(
         choices=[(AnomalyAction.WORK_ORDER, AnomalyAction.WORK_ORDER.label),
                  (AnomalyAction.TICKET, AnomalyAction.TICKET.label)],
