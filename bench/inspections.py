@@ -141,6 +141,7 @@ FILL = [
                                    WHEN w.h %% 100 < 94 THEN 'cancelled'
                                    ELSE 'missed' END AS status
         ) AS x
+        ORDER BY x.ws, r.id  -- in time order, as the generator creates them
         """,
     ),
     (

@@ -3,12 +3,15 @@ export and the quality report with its trend charts. Figures: inspections/analys
 
 from __future__ import annotations
 
+from html import escape
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
@@ -77,11 +80,22 @@ def _below(metric: str, value, kpis: list[dict], standard: int) -> bool:
     return threshold is not None and value < threshold
 
 
-def cells(row: dict, kpis: list[dict], standard: int) -> list[dict]:
-    return [
-        {"text": show(key, row[key]), "below": _below(key, row[key], kpis, standard), "key": key}
-        for key, _label in COLUMNS
-    ]
+def cells(row: dict, kpis: list[dict], standard: int) -> str:
+    """The row's figure cells as HTML, built here rather than by fifteen template nodes
+    per row (the page lists up to thousands of routes). Keys are constants and the texts
+    numbers; they are escaped all the same."""
+    parts = []
+    for key, _label in COLUMNS:
+        value = row[key]
+        text = escape(show(key, value))
+        if _below(key, value, kpis, standard):
+            parts.append(
+                f'<td class="text-end text-danger fw-semibold" data-field="{key}"'
+                f' data-below="1">{text}</td>'
+            )
+        else:
+            parts.append(f'<td class="text-end" data-field="{key}">{text}</td>')
+    return mark_safe("".join(parts))  # noqa: S308 (escaped above)
 
 
 class ViewerMixin(LoginRequiredMixin):
