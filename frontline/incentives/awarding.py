@@ -195,6 +195,8 @@ def award_points(*, now=None, since=None) -> int:
     pending: list[tuple[PointRule, list]] = [(r, candidates(r, since, now)) for r in rules]
     teams = home_teams({row["x_user"] for _r, rows in pending for row in rows})
     entries = [e for rule, rows in pending for e in _entries(rule, rows, teams, now)]
+    # One order for every run, so two runs at once wait on each other instead of deadlocking.
+    entries.sort(key=lambda e: (e.rule_id, e.source_id))
     written = len(entries)
     with transaction.atomic():
         LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=BATCH)
