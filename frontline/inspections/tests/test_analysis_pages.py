@@ -181,3 +181,28 @@ def test_quality_report_for_a_customer_has_only_its_projects_and_no_review_table
     assert response.status_code == 200
     assert [c["title"].split()[0] for c in response.context["charts"]] == ["P1"]
     assert 'data-testid="lowest"' not in text(response)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_trend_chart_draws_with_its_standard_line_under_the_csp(cast, page, sign_in):
+    # given a project with scored rounds yesterday and today
+    from django.utils import timezone
+
+    from frontline.testing import factories as f
+
+    project = f.ProjectFactory(customer=cast.customer_a, code="PT", name="趋势")
+    route = ifx.route(project=project, points=1, code="TR")
+    now = timezone.now()
+    for days, score in [(1, 72), (0, 91)]:
+        opens = now - dt.timedelta(days=days, hours=1)
+        make_round(route, opens, status=RoundStatus.COMPLETED, started=opens,
+                   finished=opens + dt.timedelta(minutes=30), visited=1, quality=score)  # fmt: skip
+    sign_in(page, "manager@t.example", f.PASSWORD)
+    # when
+    page.goto("/inspections/quality/")
+    # then ECharts drew a canvas in the project's card, with no script or CSP error
+    chart = page.locator("[data-testid=quality-chart][data-rendered='1']")
+    chart.first.wait_for()
+    assert chart.first.locator("canvas").count() == 1
+    assert page.js_errors == []
