@@ -279,6 +279,9 @@ def record_visit(*, actor, round, checkpoint, readings, client_id=None, started_
     clean = clean_readings(items, readings, photos)
     with transaction.atomic():
         r = lock(Round, current.pk)
+        replay = _replay(actor, r.pk, client_id)  # a retry that waited for the first's lock
+        if replay is not None:
+            return replay, False
         takes = _takes(actor, r)
         _require_open(r)
         _already_there(r, cp)
@@ -314,6 +317,9 @@ def skip_point(*, actor, round, checkpoint, reason, note="", client_id=None,
     cp = _on_route(current, checkpoint)
     with transaction.atomic():
         r = lock(Round, current.pk)
+        replay = _replay(actor, r.pk, client_id)  # a retry that waited for the first's lock
+        if replay is not None:
+            return replay, False
         takes = _takes(actor, r)
         _require_open(r)
         _already_there(r, cp)
