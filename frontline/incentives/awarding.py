@@ -20,19 +20,16 @@ of the adjustment. A rule changed after paying keeps its old entries as they are
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from frontline.accounts.models import Team
-from frontline.incentives import sources, wallets
+from frontline.incentives import corrections, sources, wallets
 from frontline.incentives.models import LedgerEntry, PointRule
-from frontline.incentives.states import EVENT_SOURCE, EntryKind, RuleEvent, SourceType
-from frontline.inspections.models import Round
-from frontline.inspections.states import RoundStatus
+from frontline.incentives.states import EVENT_SOURCE, EntryKind, SourceType, threshold_of
 
 BATCH = 1000
 
@@ -51,16 +48,6 @@ def _period(rule: PointRule, since, until):
     if rule.valid_until:
         until = min(until, _local_midnight(rule.valid_until + dt.timedelta(days=1)))
     return since, until
-
-
-# A rule saved without a threshold (the services always set one) uses these.
-DEFAULT_THRESHOLDS = {RuleEvent.ROUND_QUALITY: Decimal(80), RuleEvent.CSAT: Decimal(5)}
-
-
-def threshold_of(rule: PointRule) -> Decimal | None:
-    if rule.event not in DEFAULT_THRESHOLDS:
-        return None
-    return rule.threshold if rule.threshold is not None else DEFAULT_THRESHOLDS[rule.event]
 
 
 def candidates(rule: PointRule, since, until):
@@ -128,64 +115,6 @@ def _entries(rule: PointRule, rows, teams: dict[int, int], now) -> list[LedgerEn
     return out
 
 
-def quality_corrections(rule: PointRule, since, until, now) -> list[LedgerEntry]:
-    """Correction entries for rounds whose score was adjusted across the threshold."""
-    adjusted = Round.objects.filter(
-        status=RoundStatus.COMPLETED, quality_adjusted_at__gte=since, quality_adjusted_at__lt=until
-    ).values("pk")
-    paid = (
-        LedgerEntry.objects.filter(rule_id=rule.pk, source_type=SourceType.ROUND)
-        .filter(source_id__in=adjusted)
-        .order_by()
-        .values("source_id")
-        .annotate(
-            net_points=Sum("points"),
-            net_coins=Sum("coins"),
-            n=Count("pk"),
-            first_points=Sum("points", filter=Q(revision=0)),
-            first_coins=Sum("coins", filter=Q(revision=0)),
-            user=Min("user_id"),
-            team=Min("team_id"),
-            project=Min("project_id"),
-        )  # fmt: skip
-    )
-    paid = list(paid)
-    rounds = {
-        pk: (score, at)
-        for pk, score, at in Round.objects.filter(
-            pk__in=[p["source_id"] for p in paid]
-        ).values_list("pk", "quality_score", "quality_adjusted_at")
-    }
-    out = []
-    for p in paid:
-        score, adjusted_at = rounds.get(p["source_id"], (None, None))
-        qualifies = score is not None and score >= threshold_of(rule)
-        owed = (p["first_points"], p["first_coins"]) if qualifies else (0, Decimal(0))
-        points, coins = owed[0] - p["net_points"], owed[1] - p["net_coins"]
-        if points == 0 and coins == 0:
-            continue
-        out.append(
-            LedgerEntry(
-                user_id=p["user"],
-                rule_id=rule.pk,
-                event=rule.event,
-                kind=EntryKind.CORRECTION,
-                source_type=SourceType.ROUND,
-                source_id=p["source_id"],
-                revision=p["n"],
-                points=points,
-                coins=coins,
-                occurred_at=adjusted_at or now,
-                created_at=now,
-                team_id=p["team"],
-                project_id=p["project"],
-                reason=_reason(rule, SourceType.ROUND, p["source_id"])
-                + f" · {score if score is not None else '—'}",
-            )  # fmt: skip
-        )
-    return out
-
-
 def award_points(*, now=None, since=None) -> int:
     """Pay every active rule's new source events since ``since`` (default: the lookback
     window before ``now``). Idempotent; returns the number of entries written."""
@@ -200,12 +129,7 @@ def award_points(*, now=None, since=None) -> int:
     written = len(entries)
     with transaction.atomic():
         LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=BATCH)
-        fixes = [
-            e
-            for rule in rules
-            if rule.event == RuleEvent.ROUND_QUALITY
-            for e in quality_corrections(rule, since, now, now)
-        ]
+        fixes = [e for rule in rules for e in corrections.for_rule(rule, since, now)]
         LedgerEntry.objects.bulk_create(fixes, ignore_conflicts=True, batch_size=BATCH)
         wallets.refresh({e.user_id for e in entries} | {e.user_id for e in fixes})
     return written + len(fixes)

@@ -3,6 +3,8 @@ redemption transition table."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -22,6 +24,16 @@ class RuleEvent(models.TextChoices):
 PENALTY_EVENTS = frozenset({RuleEvent.ROUND_MISSED})
 # Events whose rule needs a threshold (quality 0-100, CSAT 1-5).
 THRESHOLD_EVENTS = frozenset({RuleEvent.ROUND_QUALITY, RuleEvent.CSAT})
+
+# A rule saved without a threshold (the services always set one) uses these.
+DEFAULT_THRESHOLDS = {RuleEvent.ROUND_QUALITY: Decimal(80), RuleEvent.CSAT: Decimal(5)}
+
+
+def threshold_of(rule) -> Decimal | None:
+    """What a rule's event value must reach, or None for events without a threshold."""
+    if rule.event not in DEFAULT_THRESHOLDS:
+        return None
+    return rule.threshold if rule.threshold is not None else DEFAULT_THRESHOLDS[rule.event]
 
 
 class SourceType(models.TextChoices):

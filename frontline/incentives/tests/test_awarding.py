@@ -209,3 +209,31 @@ def test_an_idle_run_reads_a_bounded_number_of_queries(cast, django_assert_max_n
     award_points()
     with django_assert_max_num_queries(12):
         assert award_points() == 0
+
+
+def test_a_revisit_after_payment_reverses_the_first_time_fix(cast):
+    # given a work order paid as fixed first time
+    h.rule(RuleEvent.FIRST_TIME_FIX, points=15, coins="3")
+    order = h.closed_order(cast.engineer)
+    award_points()
+    # when a revisit is opened for it and the scanner runs twice
+    h.closed_order(cast.engineer, revisit_of=order, site=order.site)
+    award_points()
+    award_points()
+    # then one reversal, and the wallet is back to zero
+    fix = LedgerEntry.objects.get(kind=EntryKind.CORRECTION)
+    assert (fix.source_id, fix.points, fix.coins, fix.revision) == (
+        order.pk,
+        -15,
+        Decimal("-3.00"),
+        1,
+    )
+    assert h.wallet_of(cast.engineer) == (0, Decimal("0.00"))
+
+
+def test_the_beat_task_runs_the_scanner(cast):
+    from frontline.incentives.tasks import award_points as task
+
+    h.rule()
+    h.completed_round(cast.engineer)
+    assert task.apply().get() == 1
