@@ -457,3 +457,17 @@ def test_abnormal_reading_raises_anomaly_and_work_order(cast):
     assert wo.type == "inspection_follow_up" and wo.priority == "high" and wo.team_id == team.pk
     assert wo.site_id == route.site_id and wo.project_id == route.project_id
     assert route.code in wo.title and "P01" in wo.title
+
+
+def test_admin_pages_show_rounds_read_only(cast, route, rnd, client):
+    # Given a superuser (the admin site is for support staff)
+    boss = f.UserFactory(email="root@t.example", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    cp, temp, pressure, leak = items_of(route)
+    rounds.record_visit(actor=cast.engineer, round=rnd, checkpoint=cp,
+                        readings=normal(temp, pressure, leak))  # fmt: skip
+    for name in ("route", "checkpoint", "schedule", "qualityscheme", "sop", "sopversion", "round",
+                 "pointvisit", "anomaly"):  # fmt: skip
+        assert client.get(f"/admin/inspections/{name}/").status_code == 200, name
+    assert client.get(f"/admin/inspections/round/{rnd.pk}/change/").status_code == 200
+    assert client.get("/admin/inspections/round/add/").status_code == 403
