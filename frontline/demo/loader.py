@@ -23,6 +23,7 @@ from frontline.accounts.roles import OrganizationKind, role_fits_kind
 from frontline.demo import data
 from frontline.desk.models import Ticket
 from frontline.field.models import WorkOrder
+from frontline.inspections.models import Anomaly, Round, Route
 from frontline.sites.models import Asset, AssetModel, Project, Site
 
 
@@ -38,6 +39,7 @@ class Loaded:
     engineers: list[User] = field(default_factory=list)
     desk: object = None  # frontline.demo.desk.History when the desk history was played
     field: object = None  # frontline.demo.field.FieldHistory
+    inspections: object = None  # frontline.demo.inspections.InspectionHistory
 
     def counts(self) -> dict[str, int]:
         return {
@@ -50,16 +52,23 @@ class Loaded:
             "assets": Asset.objects.count(),
             "tickets": Ticket.objects.count(),
             "work_orders": WorkOrder.objects.count(),
+            "routes": Route.objects.count(),
+            "rounds": Round.objects.count(),
+            "anomalies": Anomaly.objects.count(),
         }
 
 
-def load(*, reset: bool = False, desk_days: int = 60, field_days: int = 30) -> Loaded:
+def load(
+    *, reset: bool = False, desk_days: int = 60, field_days: int = 30, inspection_days: int = 60
+) -> Loaded:
     """Create the demo company in one transaction; with ``reset`` wipe the database first.
 
     ``desk_days`` days of service-desk history are then played through the desk's services
     (``frontline.demo.desk``); 0 leaves the desk empty and unconfigured. ``field_days`` days
     of work orders are played the same way (``frontline.demo.field``), then today's queue
     of about 120 orders is laid out for the dispatcher; 0 loads field configuration only.
+    The 25 inspection routes always load; ``inspection_days`` days of rounds are written
+    behind them (``frontline.demo.inspections``), and incentive rules pay for that history.
     """
     with transaction.atomic():
         if reset:
@@ -84,6 +93,12 @@ def load(*, reset: bool = False, desk_days: int = 60, field_days: int = 30) -> L
         from frontline.demo.field import load_field_history
 
         loaded.field = load_field_history(days=field_days, queue=120 if field_days > 0 else 0)
+        from frontline.demo.inspections import load_inspections
+
+        loaded.inspections = load_inspections(days=inspection_days)
+        from frontline.demo.incentives import load as load_incentives
+
+        load_incentives()
     return loaded
 
 

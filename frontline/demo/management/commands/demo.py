@@ -38,7 +38,14 @@ class Command(BaseCommand):
             "(default 30; 0 for none)",
         )
 
-    def handle(self, *args, reset, if_empty, desk_days, field_days, **options):
+        parser.add_argument(
+            "--inspection-days",
+            type=int,
+            default=60,
+            help="days of inspection rounds behind the 25 demo routes (default 60; 0 for none)",
+        )
+
+    def handle(self, *args, reset, if_empty, desk_days, field_days, inspection_days, **options):
         self.verbosity = options["verbosity"]
         if if_empty and Organization.objects.exists():
             self.stdout.write("The database already has data; the demo company was not loaded.")
@@ -46,9 +53,16 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         try:
-            if desk_days < 0 or field_days < 0:
-                raise CommandError("--desk-days and --field-days cannot be negative")
-            loaded = loader.load(reset=reset, desk_days=desk_days, field_days=field_days)
+            if desk_days < 0 or field_days < 0 or inspection_days < 0:
+                raise CommandError(
+                    "--desk-days, --field-days and --inspection-days cannot be negative"
+                )
+            loaded = loader.load(
+                reset=reset,
+                desk_days=desk_days,
+                field_days=field_days,
+                inspection_days=inspection_days,
+            )
         except loader.DemoDataExists as exc:
             raise CommandError(str(exc)) from exc
         counts = ", ".join(f"{n} {name}" for name, n in loaded.counts().items())
