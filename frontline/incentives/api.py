@@ -142,6 +142,10 @@ class LedgerEntryFilter(FilterSet):
         fields = ["user", "kind", "event", "month"]
 
 
+class CorrectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
 class BalanceSerializer(serializers.Serializer):
     points = serializers.IntegerField()
     coins = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -173,9 +177,30 @@ class LedgerEntryViewSet(ParticipantsOnly, ScopedModelViewSet):
     queryset = LedgerEntry.objects.select_related("user", "rule")
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilter
-    http_method_names = ["get", "head", "options"]
+    # POST only for the ``correct`` action: the ledger is written by services, never here.
+    http_method_names = ["get", "post", "head", "options"]
+    write_capability = Cap.MANAGE_POINT_RULES
     ordering = ["-occurred_at", "-id"]
     ordering_fields = ["occurred_at", "points", "coins"]
+
+    def create(self, request, *args, **kwargs):
+        raise exceptions.MethodNotAllowed(request.method)
+
+    @extend_schema(
+        summary="Reverse an award or penalty with a correction entry (managers)",
+        description="The entry stays; a new correction entry takes its amounts back. "
+        "403 unless you manage point rules; 409 when it was already reversed.",
+        request=CorrectSerializer,
+        responses={201: LedgerEntrySerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        entry = self.get_object()
+        body = CorrectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fix = services.correct_entry(actor=request.user, entry=entry, **body.validated_data)
+        fix = LedgerEntry.objects.select_related("user", "rule").get(pk=fix.pk)
+        return Response(self.get_serializer(fix).data, status=201)
 
     @extend_schema(summary="Your own balance", responses={200: BalanceSerializer, **ERRORS})
     @action(detail=False, methods=["get"])

@@ -180,3 +180,20 @@ def test_lists_read_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get(url)
     assert response.status_code == 200 and response.json()["count"] >= 2
+
+
+def test_a_manager_corrects_an_entry_and_others_cannot(cast, api, paid):
+    entry = LedgerEntry.objects.get(user=cast.engineer)
+    url = f"{POINTS}{entry.pk}/correct/"
+    assert api.as_user(cast.engineer).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert api.as_user(cast.engineer).post(POINTS, {"points": 5}, format="json").status_code in (
+        403,
+        405,
+    )
+    assert LedgerEntry.objects.count() == 2
+    manager = api.as_user(cast.manager)
+    assert manager.post(POINTS, {"points": 5}, format="json").status_code == 405
+    done = manager.post(url, {"reason": "重复计分"}, format="json")
+    assert done.status_code == 201 and done.json()["points"] == -10
+    assert manager.post(url, {"reason": "again"}, format="json").status_code == 409
+    assert h.wallet_of(cast.engineer) == (0, Decimal("0.00"))
