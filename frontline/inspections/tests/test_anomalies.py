@@ -172,3 +172,27 @@ def test_sync_outcomes_from_work_orders_and_tickets(cast):
     assert set(Anomaly.objects.values_list("status", flat=True)) == {AnomalyStatus.HANDLED}
     assert all(Anomaly.objects.values_list("handled_at", flat=True))
     assert anomalies.sync_anomaly_outcomes() == 0
+
+
+def test_follow_up_of_opens_only_follow_ups_for_the_finder(cast):
+    # Given an anomaly the engineer found, on a route that records only
+    from frontline.field.orders import create_work_order
+
+    route = fi.route(customer=cast.customer_a, anomaly_action=AnomalyAction.NONE)
+    hot_visit(cast.engineer, route)
+    a = Anomaly.objects.get()
+    where = {"title": "x", "site": route.site, "customer": cast.customer_a}
+    # Then it does not let them open other kinds of work, nor without the anomaly
+    with pytest.raises(PermissionDenied):
+        create_work_order(actor=cast.engineer, type="repair", follow_up_of=a, **where)
+    with pytest.raises(PermissionDenied):
+        create_work_order(actor=cast.engineer, type="inspection_follow_up", **where)
+    # nor another engineer, nor a customer, with it
+    other = f.member("engineer", cast.operator, email="y@t.example")
+    for actor in (other, cast.customer_a_admin, cast.partner_engineer):
+        with pytest.raises(PermissionDenied):
+            create_work_order(actor=actor, type="inspection_follow_up", follow_up_of=a, **where)
+    assert WorkOrder.objects.count() == 0
+    wo = create_work_order(actor=cast.engineer, type="inspection_follow_up", follow_up_of=a,
+                           **where)  # fmt: skip
+    assert wo.created_by_id == cast.engineer.pk
