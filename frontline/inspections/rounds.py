@@ -45,6 +45,9 @@ PAST_LIMIT = dt.timedelta(days=30)
 NOTE_LIMIT = 2000
 REASON_LIMIT = 500
 DEFAULT_ABANDON_HOURS = 12
+# A round may be started this long before its window opens (an early walk is still
+# scored as not on time); earlier than that it is some other day's round.
+EARLY_START = dt.timedelta(hours=1)
 
 
 # ---------------------------------------------------------------- checks
@@ -200,6 +203,12 @@ def claim_round(*, actor, round) -> Round:
 
 def _begin(r: Round, actor, at, takes: bool) -> None:
     """scheduled → in_progress (compare-and-set); the caller holds the round's lock."""
+    if at < r.window_start - EARLY_START:
+        raise Conflict(
+            _("This round's window opens at %(at)s: it cannot be started yet.")
+            % {"at": timezone.localtime(r.window_start).strftime("%Y-%m-%d %H:%M")},
+            code="too_early",
+        )
     changes = {"status": R.IN_PROGRESS, "started_at": at}
     if takes:
         changes["assignee"] = actor

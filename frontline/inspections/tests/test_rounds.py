@@ -471,3 +471,18 @@ def test_admin_pages_show_rounds_read_only(cast, route, rnd, client):
         assert client.get(f"/admin/inspections/{name}/").status_code == 200, name
     assert client.get(f"/admin/inspections/round/{rnd.pk}/change/").status_code == 200
     assert client.get("/admin/inspections/round/add/").status_code == 403
+
+
+def test_a_round_cannot_start_long_before_its_window(cast, route):
+    later = fi.round_for(route, cast.engineer, opens=timezone.now() + dt.timedelta(hours=3))
+    with pytest.raises(Conflict) as exc:
+        rounds.start_round(actor=cast.engineer, round=later)
+    assert exc.value.code == "too_early"
+    cp, temp, pressure, leak = items_of(route)
+    with pytest.raises(Conflict):
+        rounds.record_visit(actor=cast.engineer, round=later, checkpoint=cp,
+                            readings=normal(temp, pressure, leak))  # fmt: skip
+    soon = fi.round_for(route, cast.engineer, opens=timezone.now() + dt.timedelta(minutes=30))
+    assert rounds.start_round(actor=cast.engineer, round=soon).status == RoundStatus.IN_PROGRESS
+    later.refresh_from_db()
+    assert later.status == RoundStatus.SCHEDULED and PointVisit.objects.count() == 0
