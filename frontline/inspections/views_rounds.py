@@ -290,6 +290,8 @@ def detail_text(key: str, detail) -> str:
             "s": yes if detail.get("started_on_time") else no,
             "f": yes if detail.get("finished_on_time") else no,
         }
+    if key == "pace" and not detail.get("gaps"):
+        return _("fewer than two checkpoints visited: nothing to compare")
     template = DETAIL_TEXT.get(key)
     if template is not None:
         try:

@@ -190,13 +190,13 @@
     var todo = this.remaining();
     var done = this.points.filter(function (cp) { return cp.done; });
     todo.forEach(function (cp, index) {
-      var next = index === 0;
+      var next = index === 0 && self.mayWork();
       var button = el("button", {
         type: "button", "class": "list-group-item list-group-item-action d-flex align-items-center gap-2 py-3" + (next ? " checkpoint-next" : ""),
         "data-cp-id": String(cp.id), "data-testid": next ? "next-checkpoint" : "checkpoint", "data-code": cp.code,
         disabled: !self.mayWork()
       }, [
-        el("span", { "class": "badge " + (next ? "text-bg-primary" : "text-bg-light border"), text: next ? self.words.next || "→" : cp.code }),
+        next ? el("span", { "class": "badge text-bg-primary", text: self.words.next }) : null,
         el("span", { "class": "flex-grow-1 min-w-0 text-truncate" }, [
           el("code", { text: cp.code + " " }), document.createTextNode(cp.name)
         ]),
@@ -283,7 +283,10 @@
     var self = this;
     var id = "item-" + item.id;
     var range = rangeText(item, this.words);
-    var wrap = el("div", { "class": "round-item", "data-item-id": String(item.id), "data-kind": item.kind, "data-testid": "item" });
+    var wrap = el("div", {
+      "class": "round-item", "data-item-id": String(item.id), "data-kind": item.kind, "data-testid": "item",
+      "data-required": item.required ? "1" : "0"
+    });
     wrap.appendChild(el("label", { "class": "form-label fw-semibold mb-1 d-flex justify-content-between gap-2", "for": id }, [
       el("span", { text: item.name + (item.unit ? " (" + item.unit + ")" : "") }),
       range ? el("span", { "class": "small text-muted fw-normal", "data-range": "", text: range }) : null
@@ -373,6 +376,18 @@
     var entries = Array.prototype.slice.call(this.q("[data-visit-form]").querySelectorAll("[data-entry]"));
     var next = entries[entries.indexOf(input) + 1];
     if (next) { next.focus(); return; }
+    // A yes/no or choice still unanswered: bring it up (one tap answers it) rather than
+    // saving a visit the server would refuse.
+    var open = Array.prototype.filter.call(this.q("[data-items]").querySelectorAll("[data-item-id]"), function (wrap) {
+      return wrap.querySelector("[data-answer]") && !wrap.querySelector("[data-answer][aria-pressed=true]") &&
+        wrap.getAttribute("data-required") === "1";
+    })[0];
+    if (open) {
+      input.blur();
+      open.scrollIntoView({ block: "center", behavior: "smooth" });
+      open.querySelector("[data-answer]").focus({ preventScroll: true });
+      return;
+    }
     this.save();
   };
 
@@ -494,6 +509,22 @@
       var other = Object.keys(fields).filter(function (k) { return !/^readings\./.test(k) && res.status === 400; })
         .map(function (k) { return fields[k].join(" "); });
       if (!quiet || res.status !== 400) { this.banner(other.length ? other.join(" ") : (body.detail || this.words.failed), "danger"); }
+    }
+    if (res.status === 409) { this.conflict(body); }
+  };
+
+  // Another device recorded this checkpoint, or the round closed meanwhile: follow the server.
+  RoundScreen.prototype.conflict = function (body) {
+    if (body.code === "already_visited" && this.current) {
+      this.done(this.current.cp, "visited", null);
+      this.banner(body.detail || this.words.failed, "warning");
+    } else if (body.code === "round_closed") {
+      var status = body.fields && body.fields.status && body.fields.status[0];
+      this.status = status || this.status;
+      this.current = null;
+      this.q("[data-checkpoint-panel]").classList.add("d-none");
+      this.renderList();
+      this.syncState();
     }
   };
 
