@@ -114,6 +114,8 @@ class LedgerEntry(models.Model):
     event once (revision 0); corrections of that payment take the next revisions.
     ``occurred_at`` is when the source event happened: the month it counts in.
     ``team`` and ``project`` are copied from the source so rankings read one table.
+    Every foreign key protects: history never loses a name, and a delete that would
+    rewrite entries is refused (a 409 through ``core.deletion.erase``).
     """
 
     user = models.ForeignKey(
@@ -139,11 +141,11 @@ class LedgerEntry(models.Model):
     occurred_at = models.DateTimeField(_("when"))
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     team = models.ForeignKey(
         Team,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -152,7 +154,7 @@ class LedgerEntry(models.Model):
     )
     project = models.ForeignKey(
         Project,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

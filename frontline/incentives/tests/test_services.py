@@ -154,3 +154,14 @@ def test_an_inactive_team_cannot_limit_a_rule(cast):
         services.create_rule(
             actor=cast.manager, name="x", event=RuleEvent.ROUND_COMPLETED, points=1, team=team
         )
+
+
+def test_a_project_with_ledger_entries_cannot_be_deleted(cast):
+    from django.db.models import ProtectedError
+
+    h.rule()
+    rnd = h.completed_round(cast.engineer)
+    award_points()
+    with pytest.raises(ProtectedError):
+        f.ProjectFactory._meta.model.objects.filter(pk=rnd.project_id).delete()
+    assert LedgerEntry.objects.get().project_id == rnd.project_id
