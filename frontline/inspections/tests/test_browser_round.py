@@ -5,7 +5,7 @@ anomaly for that route. All under the CSP (no inline script) and without a JS er
 
 Taps are counted as the engineer would make them: a tap on a button or list entry, or
 the keypad's Enter; typing the digits of a reading is not a tap. A checkpoint with three
-numeric readings takes 4 taps (open + Enter ×3, the last Enter saves), and 3 once the
+numeric readings takes 4 taps (open or Scan + Enter ×3, the last Enter saves), 3 once the
 next checkpoint opens by itself; the issue asks for at most 6.
 """
 
@@ -183,3 +183,86 @@ def test_a_round_on_the_phone_raises_an_anomaly_that_opens_a_work_order_and_show
     assert route_row.locator("[data-field=completed_rounds]").inner_text().strip() == "1"
     assert route_row.locator("[data-field=anomalies]").inner_text().strip() == "1"
     assert page.js_errors == []
+
+
+def qr_video(path, value: str, size: int = 480, frames: int = 5) -> None:
+    """A Y4M clip of the tag's QR code, which Chromium plays as the phone's camera."""
+    import segno
+
+    rows = [list(r) for r in segno.make(value, error="m").matrix_iter(scale=1, border=4)]
+    scale = (size * 3 // 4) // len(rows)
+    side = scale * len(rows)
+    top = (size - side) // 2
+    luma = bytearray(b"\xff" * size * size)
+    for y in range(side):
+        row = rows[y // scale]
+        start = (top + y) * size + top
+        luma[start : start + side] = bytes(0 if row[x // scale] else 255 for x in range(side))
+    chroma = b"\x80" * ((size // 2) * (size // 2))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{size} H{size} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+
+
+@pytest.fixture
+def camera_phone(chromium, live_server, tmp_path):
+    """``camera_phone(value)``: a phone whose camera sees a QR tag holding ``value``."""
+    from frontline.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
+    clips = {}
+
+    def open_with(value: str):
+        clip = tmp_path / "tag.y4m"
+        qr_video(clip, value)
+        browser = chromium.browser_type.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+                  "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"],
+        )  # fmt: skip
+        context = browser.new_context(
+            base_url=live_server.url, locale="en-US", viewport={"width": 390, "height": 844},
+            is_mobile=True, has_touch=True, permissions=["camera"],
+        )  # fmt: skip
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        clips["browser"] = browser
+        return page
+
+    yield open_with
+    if "browser" in clips:
+        clips["browser"].close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scanning_a_tag_with_the_camera_opens_its_checkpoint_and_counts_as_scanned(
+    camera_phone, cast, sign_in
+):
+    # Given the engineer's round, and the phone's camera pointed at P02's tag
+    route = fi.route(customer=cast.customer_a, points=3, items=THREE_READINGS)
+    rnd = fi.round_for(route, cast.engineer)
+    p2 = route.checkpoints.get(code="P02")
+    phone = camera_phone(p2.qr_value)
+    sign_in(phone, "engineer@t.example", f.PASSWORD)
+    phone.goto(f"/inspections/m/rounds/{rnd.pk}/")
+    phone.wait_for_selector("[data-testid=next-checkpoint][data-code=P01]")
+
+    # When they tap Scan: the tag is read (jsQR on the video frames) and P02 opens
+    taps = Taps(phone)
+    taps.tap("[data-testid=scan]")
+    phone.wait_for_selector("[data-checkpoint-panel][data-cp-code=P02]")
+    assert phone.locator("[data-cp-scanned]").is_visible()
+    # ... three readings and Enter: 4 taps in all
+    assert phone.evaluate("document.activeElement.getAttribute('inputmode')") == "decimal"
+    for value in ("7", "10", "0.4"):
+        taps.type_and_enter(value)
+    done_point(phone, "P02")
+    assert taps.count == 4
+
+    # Then the visit is stored as scanned (the server matched the tag's value), the camera is off
+    visit = PointVisit.objects.get(round=rnd)
+    assert visit.checkpoint_id == p2.pk and visit.scanned
+    assert phone.locator("[data-scan-panel]").is_hidden()
+    assert phone.js_errors == []
