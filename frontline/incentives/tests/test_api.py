@@ -197,3 +197,18 @@ def test_a_manager_corrects_an_entry_and_others_cannot(cast, api, paid):
     assert done.status_code == 201 and done.json()["points"] == -10
     assert manager.post(url, {"reason": "again"}, format="json").status_code == 409
     assert h.wallet_of(cast.engineer) == (0, Decimal("0.00"))
+
+
+def test_leaderboard_reads_a_bounded_number_of_queries(cast, api, django_assert_max_num_queries):
+    h.rule(points=10, coins="5")
+    for i in range(8):
+        user = f.member("engineer", cast.operator, email=f"lb{i}@t.example")
+        h.completed_round(user)
+    award_points()
+    team = f.TeamFactory()
+    client = api.as_user(cast.engineer)
+    with django_assert_max_num_queries(6):
+        response = client.get(BOARD, {"team": team.pk})
+    assert response.status_code == 200
+    with django_assert_max_num_queries(6):
+        assert len(client.get(BOARD).json()["results"]) == 8
