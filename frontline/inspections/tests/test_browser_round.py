@@ -266,3 +266,23 @@ def test_scanning_a_tag_with_the_camera_opens_its_checkpoint_and_counts_as_scann
     assert visit.checkpoint_id == p2.pk and visit.scanned
     assert phone.locator("[data-scan-panel]").is_hidden()
     assert phone.js_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_engineer_claims_an_offered_round_in_one_tap(phone, cast, sign_in):
+    # Given a round on offer
+    route = fi.route(customer=cast.customer_a, points=2, items=THREE_READINGS)
+    rnd = fi.round_for(route, offered=True)
+    sign_in(phone, "engineer@t.example", f.PASSWORD)
+    phone.goto("/inspections/m/")
+
+    # When the engineer taps Claim
+    with phone.expect_navigation():
+        phone.locator(
+            f"[data-testid=offered-round][data-round-id='{rnd.pk}'] [data-testid=claim]"
+        ).tap()
+
+    # Then the round is theirs and its screen is open at the first checkpoint
+    phone.wait_for_selector("[data-testid=next-checkpoint][data-code=P01]")
+    assert Round.objects.get(pk=rnd.pk).assignee_id == cast.engineer.pk
+    assert phone.js_errors == []
