@@ -75,3 +75,19 @@ def test_rounds_ahead_come_from_the_generator_and_the_demo_engineer_has_work(pla
         window_start__lt=now + dt.timedelta(hours=12),
     )
     assert today.exists()
+
+
+def test_history_scores_match_the_scoring_service_reading_the_rows_back(played):
+    # Rounds without abnormal readings: their anomalies part does not depend on what the
+    # follow-ups did later, so the service reading the database must agree exactly.
+    from frontline.inspections import quality
+
+    clean = (
+        Round.objects.filter(status=RoundStatus.COMPLETED)
+        .exclude(visits__readings__is_abnormal=True)
+        .select_related("route__quality_scheme")
+        .order_by("id")[:40]
+    )
+    assert len(clean) == 40
+    for r in clean:
+        assert quality.score_round(r)[0] == r.quality_score, r

@@ -248,6 +248,7 @@ class _History:
         self.readings: list[tuple[int, Reading]] = []  # (visit index, reading)
         self.unhandled: dict[tuple[int, int], dict] = {}
         self.anomalies: list[dict] = []
+        self.facts: dict[int, dict] = {}  # round index → what its score is computed from
         self.photo_saved = False
 
     def play(self, days: int) -> None:
@@ -330,11 +331,18 @@ class _History:
         visit_index = len(self.visits)
         self.visits.append((index, visit))
         r.points_visited += 1
+        facts = self.facts.setdefault(index, {"times": [], "abnormal": [], "photos": [0, 0]})
+        facts["times"].append(at)
         for item in checkpoint.items.all():
             reading = self._reading(item, habit)
             self.readings.append((visit_index, reading))
+            if item.photo_required or item.kind == spec.P:
+                facts["photos"][0] += 1
+                facts["photos"][1] += bool(reading.photo.name)
             if reading.is_abnormal:
-                self._anomaly(index, visit_index, r, checkpoint, item, reading, at, habit)
+                row = self._anomaly(index, visit_index, r, checkpoint, item, reading, at, habit)
+                if item.anomaly_when_abnormal:
+                    facts["abnormal"].append(row)
 
     def _reading(self, item, habit) -> Reading:
         rng = self.rng
@@ -371,7 +379,7 @@ class _History:
         if found is not None and (found["closed_at"] is None or found["closed_at"] > at):
             found["occurrences"] += 1
             found["last_seen_at"] = at
-            return
+            return found
         source = AnomalySource.OUT_OF_RANGE if item.kind == spec.N else AnomalySource.FAILED_CHECK
         row = {
             "round": index,
@@ -397,6 +405,7 @@ class _History:
             row.update(status=AnomalyStatus.DISMISSED, closed_at=later)
         self.unhandled[key] = row
         self.anomalies.append(row)
+        return row
 
     def _write(self) -> None:
         Round.objects.bulk_create(self.rounds, batch_size=2000)
@@ -450,9 +459,25 @@ class _History:
         self.history.anomalies = len(rows)
 
     def _score(self) -> None:
-        done = [r for r in self.rounds if r.status == RoundStatus.COMPLETED]
-        for r in done:
-            score, parts = quality.score_round(r)
+        """Score with the real scoring rules, from the facts kept while writing (reading
+        every round back would take minutes)."""
+        done = []
+        for index, r in enumerate(self.rounds):
+            if r.status != RoundStatus.COMPLETED:
+                continue
+            done.append(r)
+            kept = self.facts.get(index, {"times": [], "abnormal": [], "photos": [0, 0]})
+            follows = r.route.anomaly_action != "none"
+            facts = quality.RoundFacts(
+                visit_times=tuple(kept["times"]),
+                abnormal=len(kept["abnormal"]),
+                reported=sum(
+                    1 for a in kept["abnormal"] if not follows or a["status"] != AnomalyStatus.OPEN
+                ),
+                photos_required=kept["photos"][0],
+                photos_with=kept["photos"][1],
+            )
+            score, parts = quality.score_round(r, facts)
             r.quality_computed = r.quality_score = score
             r.quality_parts = parts
         Round.objects.bulk_update(

@@ -20,6 +20,7 @@ Score = 100 × Σ(weight × part) ÷ Σ weights, rounded to 2 places.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -75,14 +76,27 @@ def timeliness_part(r: Round) -> tuple[float, dict]:
     }
 
 
-def anomalies_part(r: Round) -> tuple[float, dict]:
+@dataclass(frozen=True)
+class RoundFacts:
+    """What the anomalies, pace and photos parts are computed from. ``facts_for`` reads
+    them from the database; a bulk writer (the demo history) passes them in memory so the
+    same rules score rows it has not read back."""
+
+    visit_times: tuple = ()  # device recorded_at of the visited checkpoints
+    abnormal: int = 0  # abnormal readings of items that raise anomalies
+    reported: int = 0  # of those, raised (and followed up when the route's rule says so)
+    photos_required: int = 0  # readings of photo-required items
+    photos_with: int = 0  # of those, with a photo
+
+
+def _reported(r: Round) -> tuple[int, int]:
     abnormal = list(
         Reading.objects.filter(
             visit__round=r, is_abnormal=True, item__anomaly_when_abnormal=True
         ).values_list("visit_id", "item_id")
     )
     if not abnormal:
-        return 1.0, {"abnormal": 0, "reported": 0}
+        return 0, 0
     needs_follow_up = r.route.anomaly_action != AnomalyAction.NONE
     found = Anomaly.objects.filter(Q(round=r) | Q(visit__round=r), item__isnull=False).values_list(
         "visit_id", "item_id", "status", "work_order_id", "ticket_id"
@@ -92,16 +106,37 @@ def anomalies_part(r: Round) -> tuple[float, dict]:
         followed = not needs_follow_up or wo or ticket or status != AnomalyStatus.OPEN
         if followed:
             ok.add((visit_id, item_id))
-    reported = sum(1 for pair in abnormal if pair in ok)
-    return _ratio(reported, len(abnormal)), {"abnormal": len(abnormal), "reported": reported}
+    return len(abnormal), sum(1 for pair in abnormal if pair in ok)
 
 
-def pace_part(r: Round, min_seconds: int) -> tuple[float, dict]:
-    times = list(
+def _photos(r: Round) -> tuple[int, int]:
+    rows = Reading.objects.filter(visit__round=r).filter(
+        Q(item__photo_required=True) | Q(item__kind=ItemKind.PHOTO)
+    )
+    needed = rows.count()
+    return needed, (rows.exclude(photo="").count() if needed else 0)
+
+
+def facts_for(r: Round) -> RoundFacts:
+    times = tuple(
         PointVisit.objects.filter(round=r, status=VisitStatus.VISITED)
         .order_by("recorded_at", "id")
         .values_list("recorded_at", flat=True)
     )
+    abnormal, reported = _reported(r)
+    required, with_photo = _photos(r)
+    return RoundFacts(times, abnormal, reported, required, with_photo)
+
+
+def anomalies_part(r: Round, facts: RoundFacts | None = None) -> tuple[float, dict]:
+    abnormal, reported = (facts.abnormal, facts.reported) if facts is not None else _reported(r)
+    if not abnormal:
+        return 1.0, {"abnormal": 0, "reported": 0}
+    return _ratio(reported, abnormal), {"abnormal": abnormal, "reported": reported}
+
+
+def pace_part(r: Round, min_seconds: int, facts: RoundFacts | None = None) -> tuple[float, dict]:
+    times = sorted(facts.visit_times) if facts is not None else facts_for(r).visit_times
     if len(times) < 2:
         return float(len(times)), {"visits": len(times), "gaps": 0, "plausible": 0}
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
@@ -114,24 +149,24 @@ def pace_part(r: Round, min_seconds: int) -> tuple[float, dict]:
     }
 
 
-def photos_part(r: Round) -> tuple[float, dict]:
-    rows = Reading.objects.filter(visit__round=r).filter(
-        Q(item__photo_required=True) | Q(item__kind=ItemKind.PHOTO)
+def photos_part(r: Round, facts: RoundFacts | None = None) -> tuple[float, dict]:
+    needed, with_photo = (
+        (facts.photos_required, facts.photos_with) if facts is not None else _photos(r)
     )
-    needed = rows.count()
-    with_photo = rows.exclude(photo="").count() if needed else 0
     return _ratio(with_photo, needed), {"required": needed, "with_photo": with_photo}
 
 
-def score_round(round) -> tuple[Decimal, dict]:
-    """(score 0–100, parts) for a round; parts map each part to its score, weight and detail."""
+def score_round(round, facts: RoundFacts | None = None) -> tuple[Decimal, dict]:
+    """(score 0–100, parts) for a round; parts map each part to its score, weight and detail.
+    Without ``facts`` they are read from the database."""
     scheme = scheme_for(round.route)
+    facts = facts if facts is not None else facts_for(round)
     parts = {
         "coverage": (coverage_part(round), scheme.coverage_weight),
         "timeliness": (timeliness_part(round), scheme.timeliness_weight),
-        "anomalies": (anomalies_part(round), scheme.anomalies_weight),
-        "pace": (pace_part(round, scheme.min_seconds_per_point), scheme.pace_weight),
-        "photos": (photos_part(round), scheme.photos_weight),
+        "anomalies": (anomalies_part(round, facts), scheme.anomalies_weight),
+        "pace": (pace_part(round, scheme.min_seconds_per_point, facts), scheme.pace_weight),
+        "photos": (photos_part(round, facts), scheme.photos_weight),
     }
     total_weight = sum(w for _p, w in parts.values())
     weighted = sum(Decimal(str(round_part)) * w for (round_part, _d), w in parts.values())
