@@ -30,6 +30,7 @@ from frontline.accounts.models import User
 from frontline.accounts.roles import Cap, Role
 from frontline.core.errors import DomainError, NotFound
 from frontline.core.errors import PermissionDenied as DomainPermissionDenied
+from frontline.core.models import AuditEntry
 from frontline.core.pages import ScopedListView, style_form
 from frontline.core.rest import parse_id
 from frontline.desk.views_actions import apply_error
@@ -48,6 +49,7 @@ from frontline.inspections.states import (
 from frontline.sites.filters import ScopedModelChoiceFilter
 from frontline.sites.models import Project
 
+AUDIT_LIMIT = 50
 _DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 QUALITY_PARTS = {
     "coverage": _("Checkpoint coverage"),
@@ -320,6 +322,13 @@ def quality_rows(rnd: Round) -> list[dict]:
     return rows
 
 
+def audit_entries(user, obj) -> list | None:
+    """The object's change history for those who may read the audit log (else None: hidden)."""
+    if not user.has_capability(Cap.VIEW_AUDIT):
+        return None
+    return list(AuditEntry.objects.visible_to(user).for_object(obj)[:AUDIT_LIMIT])
+
+
 def round_context(request, rnd: Round, bound: dict | None = None) -> dict:
     user = request.user
     visits = round_visits(rnd)
@@ -343,6 +352,7 @@ def round_context(request, rnd: Round, bound: dict | None = None) -> dict:
         "can_adjust": access.may_review_quality(user) and rnd.status == RoundStatus.COMPLETED,
         "can_cancel": staff and rnd.status in OPEN_ROUND_STATUSES and may_cancel(user),
         "internal": staff,
+        "audit_entries": audit_entries(user, rnd),
     }
 
 
@@ -391,6 +401,7 @@ def anomaly_context(request, anomaly: Anomaly, bound: dict | None = None) -> dic
         "can_handle": access.may_handle_anomalies(request.user) and unhandled,
         "can_follow_up": unhandled and anomaly.work_order_id is None and anomaly.ticket_id is None,
         "internal": is_inspection_staff(request.user),
+        "audit_entries": audit_entries(request.user, anomaly),
     }
 
 

@@ -262,3 +262,30 @@ def test_an_engineer_cannot_cancel_a_round(client, cast, route_a):
 
     assert response.status_code == 403
     assert Round.objects.get(pk=rnd.pk).status == RoundStatus.SCHEDULED
+
+
+def test_a_filter_from_htmx_answers_with_the_table_only(client, cast, done):
+    client.force_login(cast.manager)
+
+    response = client.get(
+        reverse("inspections:round-list"), {"status": "completed"}, HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body and 'data-testid="round-table"' in body
+    assert f'data-round-id="{done.pk}"' in body
+
+
+def test_the_adjustment_shows_in_the_round_s_history_for_auditors(client, cast, done):
+    client.force_login(cast.analyst)
+    client.post(
+        reverse("inspections:round-adjust-score", args=[done.pk]),
+        {"adjust-score": "65", "adjust-reason": "漏检两点"},
+    )
+    client.force_login(cast.admin)
+
+    body = client.get(done.get_absolute_url()).content.decode()
+
+    history = body.split('data-testid="audit"')[1]
+    assert "adjust_score" in history and "<del>77.00</del>" in history and "65.00" in history
