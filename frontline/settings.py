@@ -320,6 +320,18 @@ SPECTACULAR_SETTINGS = {
         "GrabOfferStatusEnum": "frontline.field.states.OfferStatus",
         "WorkOrderEventKindEnum": "frontline.field.states.EventKind",
         "PlanStatusEnum": "frontline.dispatch.models.PlanStatus",
+        "PriorityEnum": "frontline.field.states.Priority",
+        "WorkOrderTypeEnum": "frontline.field.states.WorkOrderType",
+        "RoundStatusEnum": "frontline.inspections.states.RoundStatus",
+        "AnomalyStatusEnum": "frontline.inspections.states.AnomalyStatus",
+        "AnomalySourceEnum": "frontline.inspections.states.AnomalySource",
+        "CheckItemKindEnum": "frontline.inspections.states.ItemKind",
+        "VisitStatusEnum": "frontline.inspections.states.VisitStatus",
+        "SkipReasonEnum": "frontline.inspections.states.SkipReason",
+        "ScheduleKindEnum": "frontline.inspections.states.ScheduleKind",
+        "KpiKindEnum": "frontline.inspections.states.KpiKind",
+        "RedemptionStatusEnum": "frontline.incentives.states.RedemptionStatus",
+        "LedgerEntryKindEnum": "frontline.incentives.states.EntryKind",
     },
 }
 
