@@ -608,74 +608,17 @@
     box.scrollIntoView({ block: "start", behavior: "smooth" });
   };
 
-  // ------------------------------------------------------------ the camera
+  // ------------------------------------------------------------ the camera (qr-scan.js)
 
   RoundScreen.prototype.scanner = function () {
-    if (this._scanner) { return this._scanner; }
     var self = this;
-    var panel = this.q("[data-scan-panel]");
-    var video = this.q("[data-scan-video]");
-    var canvas = this.q("[data-scan-canvas]");
-    var stream = null;
-    var timer = null;
-    var detector = null;
-    if ("BarcodeDetector" in window) {
-      try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
-    }
-
-    function stop() {
-      if (timer) { window.clearTimeout(timer); timer = null; }
-      if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-      panel.classList.add("d-none");
-    }
-
-    function found(value) {
-      stop();
-      self.openByCode(value, true);
-    }
-
-    function frame() {
-      if (!stream) { return; }
-      if (video.readyState < 2) { timer = window.setTimeout(frame, 150); return; }
-      if (detector) {
-        detector.detect(video).then(function (codes) {
-          if (codes.length) { found(codes[0].rawValue); } else { timer = window.setTimeout(frame, 150); }
-        }, function () { detector = null; timer = window.setTimeout(frame, 150); });
-        return;
-      }
-      if (typeof window.jsQR !== "function") { return; }
-      var w = video.videoWidth;
-      var h = video.videoHeight;
-      canvas.width = w;
-      canvas.height = h;
-      var ctx = canvas.getContext("2d", { willReadFrequently: true });
-      ctx.drawImage(video, 0, 0, w, h);
-      var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
-      if (code && code.data) { found(code.data); return; }
-      timer = window.setTimeout(frame, 200);
-    }
-
-    function start() {
-      if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
-        self.banner(self.words.camera_failed, "warning");
-        self.q("#code-input").focus();
-        return;
-      }
-      panel.classList.remove("d-none");
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false }).then(function (s) {
-        stream = s;
-        video.srcObject = s;
-        var playing = video.play();
-        if (playing && playing.catch) { playing.catch(function () {}); }
-        frame();
-      }, function () {
-        stop();
-        self.banner(self.words.camera_failed, "warning");
-        self.q("#code-input").focus();
+    if (!this._scanner) {
+      this._scanner = window.FrontlineQrScanner.create({
+        panel: this.q("[data-scan-panel]"), video: this.q("[data-scan-video]"), canvas: this.q("[data-scan-canvas]"),
+        found: function (value) { self.openByCode(value, true); },
+        failed: function () { self.banner(self.words.camera_failed, "warning"); self.q("#code-input").focus(); }
       });
     }
-
-    this._scanner = { start: start, stop: stop, found: found };
     return this._scanner;
   };
 
