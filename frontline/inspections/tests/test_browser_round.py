@@ -286,3 +286,35 @@ def test_an_engineer_claims_an_offered_round_in_one_tap(phone, cast, sign_in):
     phone.wait_for_selector("[data-testid=next-checkpoint][data-code=P01]")
     assert Round.objects.get(pk=rnd.pk).assignee_id == cast.engineer.pk
     assert phone.js_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_item_is_taken_with_the_camera_input_and_uploaded_with_the_visit(
+    phone, cast, sign_in, tmp_path
+):
+    # Given a checkpoint with a reading and a photo of the gauge
+    import segno
+
+    items = (THREE_READINGS[0], {"name": "压力表照片", "kind": ItemKind.PHOTO})
+    route = fi.route(customer=cast.customer_a, points=1, items=items)
+    rnd = fi.round_for(route, cast.engineer)
+    picture = tmp_path / "gauge.png"
+    segno.make("gauge").save(str(picture), kind="png", scale=8)
+    sign_in(phone, "engineer@t.example", f.PASSWORD)
+    phone.goto(f"/inspections/m/rounds/{rnd.pk}/")
+
+    # When the engineer records the reading, takes the photo and saves
+    phone.locator("[data-testid=next-checkpoint]").tap()
+    phone.keyboard.type("9")
+    photo = phone.locator("[data-testid=item-photo]")
+    assert photo.get_attribute("capture") == "environment"
+    assert photo.get_attribute("accept") == "image/*"
+    photo.set_input_files(str(picture))
+    phone.locator("[data-testid=save-next]").tap()
+    done_point(phone, "P01")
+
+    # Then the visit holds both, the photo stored with the reading (multipart upload)
+    readings = {r.item.name: r for r in PointVisit.objects.get(round=rnd).readings.all()}
+    assert readings["出水温度"].number == 9
+    assert readings["压力表照片"].photo
+    assert phone.js_errors == []
