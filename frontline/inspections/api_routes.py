@@ -27,7 +27,7 @@ from frontline.accounts.roles import Cap
 from frontline.core.api import ErrorSerializer, ScopedModelViewSet
 from frontline.core.rest import parse_id
 from frontline.desk.exports import XLSX_CONTENT_TYPE
-from frontline.inspections import access, config, imports, qr
+from frontline.inspections import access, config, imports, qr, sops
 from frontline.inspections import serializers_routes as s
 from frontline.inspections.forms import RouteFilter, ScheduleFilter, SopFilter
 from frontline.inspections.models import (
@@ -501,13 +501,13 @@ class QualitySchemeViewSet(BodyMixin, ScopedModelViewSet):
 
     def create(self, request, *args, **kwargs):
         data = self.body(s.QualitySchemeWriteSerializer)
-        scheme = config.create_quality_scheme(actor=request.user, **data)
+        scheme = sops.create_quality_scheme(actor=request.user, **data)
         return Response(s.QualitySchemeSerializer(scheme).data, status=201)
 
     def partial_update(self, request, *args, **kwargs):
         scheme = self.get_object()
         data = self.body(s.QualitySchemeWriteSerializer, partial=True)
-        scheme = config.update_quality_scheme(actor=request.user, scheme=scheme, **data)
+        scheme = sops.update_quality_scheme(actor=request.user, scheme=scheme, **data)
         return Response(s.QualitySchemeSerializer(scheme).data)
 
     def update(self, request, *args, **kwargs):
@@ -550,9 +550,9 @@ class SopViewSet(BodyMixin, ScopedModelViewSet):
     def create(self, request, *args, **kwargs):
         data = self.body(s.SopWriteSerializer)
         active = data.pop("is_active", True)
-        sop = config.create_sop(actor=request.user, **data)
+        sop = sops.create_sop(actor=request.user, **data)
         if not active:
-            sop = config.update_sop(actor=request.user, sop=sop, is_active=False)
+            sop = sops.update_sop(actor=request.user, sop=sop, is_active=False)
         return self._show(sop, 201)
 
     def partial_update(self, request, *args, **kwargs):
@@ -562,7 +562,7 @@ class SopViewSet(BodyMixin, ScopedModelViewSet):
         if fixed:
             raise exceptions.ValidationError({k: ["This field cannot be changed."] for k in fixed})
         changes = {k: v for k, v in data.items() if k in ("title", "is_active")}
-        return self._show(config.update_sop(actor=request.user, sop=sop, **changes))
+        return self._show(sops.update_sop(actor=request.user, sop=sop, **changes))
 
     def update(self, request, *args, **kwargs):
         raise exceptions.MethodNotAllowed(request.method)
@@ -584,7 +584,7 @@ class SopViewSet(BodyMixin, ScopedModelViewSet):
         if request.method == "POST":
             data = self.body(s.SopVersionWriteSerializer)
             data["kpis"] = [dict(k) for k in data.get("kpis", [])]
-            version = config.publish_sop_version(actor=request.user, sop=sop, **data)
+            version = sops.publish_sop_version(actor=request.user, sop=sop, **data)
             return Response(s.SopVersionSerializer(version).data, status=201)
         versions = SopVersion.objects.filter(sop=sop).prefetch_related("kpis").order_by("-number")
         return Response(s.SopVersionSerializer(versions, many=True).data)

@@ -26,7 +26,7 @@ from frontline.core.pages import ScopedDetailView, ScopedListView, style_form
 from frontline.core.rest import parse_id
 from frontline.desk.exports import XLSX_CONTENT_TYPE
 from frontline.desk.views_actions import apply_error
-from frontline.inspections import access, config, forms, imports, qr
+from frontline.inspections import access, config, forms, imports, qr, sops
 from frontline.inspections.models import (
     CheckItem,
     Checkpoint,
@@ -443,7 +443,7 @@ class SopCreateView(ConfigFormView):
     title = _("New SOP")
 
     def perform(self, form):
-        return config.create_sop(actor=self.request.user, **form.data_for_service())
+        return sops.create_sop(actor=self.request.user, **form.data_for_service())
 
     def success_url_for(self, sop):
         return reverse("inspections:sop-version-create", args=[sop.pk])
@@ -478,7 +478,7 @@ class SopVersionCreateView(ConfigFormView):
             if row.get("metric")
         ]
         try:
-            config.publish_sop_version(actor=request.user, sop=self.parent, kpis=rows,
+            sops.publish_sop_version(actor=request.user, sop=self.parent, kpis=rows,
                                        **form.cleaned_data)  # fmt: skip
         except DomainError as exc:
             apply_error(form, exc)
@@ -508,7 +508,7 @@ class SchemeCreateView(ConfigFormView):
     title = _("New quality scheme")
 
     def perform(self, form):
-        return config.create_quality_scheme(actor=self.request.user, **form.data_for_service())
+        return sops.create_quality_scheme(actor=self.request.user, **form.data_for_service())
 
     def success_url_for(self, obj):
         return reverse("inspections:quality-scheme-list")
@@ -524,7 +524,7 @@ class SchemeEditView(SchemeCreateView):
 
     def perform(self, form):
         data = form.data_for_service()
-        return config.update_quality_scheme(actor=self.request.user, scheme=self.parent, **data)
+        return sops.update_quality_scheme(actor=self.request.user, scheme=self.parent, **data)
 
 
 # ---------------------------------------------------------------- import

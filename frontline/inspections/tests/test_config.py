@@ -9,7 +9,7 @@ import pytest
 
 from frontline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from frontline.core.models import AuditEntry
-from frontline.inspections import config
+from frontline.inspections import config, sops
 from frontline.inspections.models import CheckItem, Checkpoint, PointVisit, Route, SopVersion
 from frontline.inspections.states import ItemKind, RoundStatus, ScheduleKind
 from frontline.inspections.tests import factories as fi
@@ -235,8 +235,8 @@ def test_schedule_created_with_engineer_and_updated(cast):
 
 
 def test_sop_versions_with_kpis_and_route_activation(cast):
-    sop = config.create_sop(actor=cast.admin, code="SOP-CH", title="冷站巡检规程")
-    v1 = config.publish_sop_version(
+    sop = sops.create_sop(actor=cast.admin, code="SOP-CH", title="冷站巡检规程")
+    v1 = sops.publish_sop_version(
         actor=cast.admin,
         sop=sop,
         body='<p onclick="x()">步骤</p><script>alert(1)</script>',
@@ -245,7 +245,7 @@ def test_sop_versions_with_kpis_and_route_activation(cast):
             {"kind": "process", "metric": "duration_cv", "comparator": "lte", "target": "0.3"},
         ],
     )
-    v2 = config.publish_sop_version(actor=cast.admin, sop=sop)
+    v2 = sops.publish_sop_version(actor=cast.admin, sop=sop)
     assert (v1.number, v2.number) == (1, 2)
     assert "script" not in v1.body and "onclick" not in v1.body
     assert [k.target for k in v1.kpis.all()] == [Decimal("80"), Decimal("0.3")]
@@ -256,9 +256,9 @@ def test_sop_versions_with_kpis_and_route_activation(cast):
 
 
 def test_bad_kpi_publishes_nothing(cast):
-    sop = config.create_sop(actor=cast.admin, code="SOP-X", title="x")
+    sop = sops.create_sop(actor=cast.admin, code="SOP-X", title="x")
     with pytest.raises(ValidationFailed) as exc:
-        config.publish_sop_version(
+        sops.publish_sop_version(
             actor=cast.admin, sop=sop, kpis=[{"metric": "bogus", "comparator": "gt", "target": 1}]
         )
     assert "kpis.0.metric" in exc.value.fields and "kpis.0.comparator" in exc.value.fields
@@ -266,8 +266,8 @@ def test_bad_kpi_publishes_nothing(cast):
 
 
 def test_work_order_sop_cannot_drive_a_route(cast):
-    sop = config.create_sop(actor=cast.admin, code="SOP-WO", title="维修", work_order_type="repair")
-    version = config.publish_sop_version(actor=cast.admin, sop=sop)
+    sop = sops.create_sop(actor=cast.admin, code="SOP-WO", title="维修", work_order_type="repair")
+    version = sops.publish_sop_version(actor=cast.admin, sop=sop)
     route = fi.route(customer=cast.customer_a, points=0)
     with pytest.raises(ValidationFailed) as exc:
         config.set_route_sop(actor=cast.admin, route=route, sop_version=version)
@@ -275,15 +275,15 @@ def test_work_order_sop_cannot_drive_a_route(cast):
 
 
 def test_quality_scheme_weights(cast):
-    scheme = config.create_quality_scheme(actor=cast.admin, name="严格", standard=90)
+    scheme = sops.create_quality_scheme(actor=cast.admin, name="严格", standard=90)
     assert scheme.total_weight == 100
     with pytest.raises(ValidationFailed):
-        config.update_quality_scheme(
+        sops.update_quality_scheme(
             actor=cast.admin, scheme=scheme, coverage_weight=0, timeliness_weight=0,
             anomalies_weight=0, pace_weight=0, photos_weight=0,
         )  # fmt: skip
     with pytest.raises(ValidationFailed):
-        config.create_quality_scheme(actor=cast.admin, name="严格")
+        sops.create_quality_scheme(actor=cast.admin, name="严格")
 
 
 def test_missing_route_is_not_found(cast):
