@@ -290,11 +290,12 @@ def test_an_engineer_claims_an_offered_round_in_one_tap(phone, cast, sign_in):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_photo_item_is_taken_with_the_camera_input_and_uploaded_with_the_visit(
-    phone, cast, sign_in, tmp_path
+    phone, cast, sign_in, tmp_path, settings
 ):
     # Given a checkpoint with a reading and a photo of the gauge
     import segno
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     items = (THREE_READINGS[0], {"name": "压力表照片", "kind": ItemKind.PHOTO})
     route = fi.route(customer=cast.customer_a, points=1, items=items)
     rnd = fi.round_for(route, cast.engineer)
