@@ -319,3 +319,32 @@ def test_a_photo_item_is_taken_with_the_camera_input_and_uploaded_with_the_visit
     assert readings["出水温度"].number == 9
     assert readings["压力表照片"].photo
     assert phone.js_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_absurd_reading_is_refused_next_to_its_field_and_nothing_is_saved(phone, cast, sign_in):
+    route = fi.route(customer=cast.customer_a, points=2, items=THREE_READINGS)
+    rnd = fi.round_for(route, cast.engineer)
+    sign_in(phone, "engineer@t.example", f.PASSWORD)
+    phone.goto(f"/inspections/m/rounds/{rnd.pk}/")
+
+    # When the engineer types an absurd first reading and saves
+    phone.locator("[data-testid=next-checkpoint]").tap()
+    for value in ("99999999999", "10", "0.4"):
+        phone.keyboard.type(value)
+        phone.keyboard.press("Enter")
+
+    # Then the API's 400 names the item, shown under that field; nothing is stored
+    first = phone.locator("[data-testid=item]").first
+    error = first.locator("[data-testid=item-error]")
+    error.wait_for(state="visible")
+    assert "出水温度" in error.inner_text()
+    assert "is-invalid" in (first.locator("input").get_attribute("class") or "")
+    assert not PointVisit.objects.filter(round=rnd).exists()
+
+    # When they correct it and save again, it is stored once
+    first.locator("input").fill("8")
+    phone.locator("[data-testid=save-next]").tap()
+    done_point(phone, "P01")
+    assert PointVisit.objects.filter(round=rnd).count() == 1
+    assert phone.js_errors == []
