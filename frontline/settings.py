@@ -220,6 +220,8 @@ FIELD_CHECK_IN_RADIUS_M = env_int("FIELD_CHECK_IN_RADIUS_M", 500)
 INSPECTIONS_GENERATE_AHEAD_HOURS = env_int("INSPECTIONS_GENERATE_AHEAD_HOURS", 48)
 # A round started but not finished this long after its window closed is given up as missed.
 INSPECTIONS_ABANDON_AFTER_HOURS = env_int("INSPECTIONS_ABANDON_AFTER_HOURS", 12)
+# The award scanner pays events of this many past days (each pays once, whenever found).
+INCENTIVES_AWARD_LOOKBACK_DAYS = env_int("INCENTIVES_AWARD_LOOKBACK_DAYS", 7)
 CELERY_BEAT_SCHEDULE: dict = {
     "desk-sla-sweep": {
         "task": "frontline.desk.tasks.sweep_sla",
