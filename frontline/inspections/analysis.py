@@ -238,13 +238,17 @@ def route_analysis(*, user, date_from: dt.date, date_to: dt.date, project=None) 
     ):
         sums.setdefault(row["route_id"], {})
         sums[row["route_id"]].update(anomalies=row["n"], handled=row["handled"])
-    routes = Route.objects.visible_to(user).filter(Q(is_active=True) | Q(pk__in=list(sums)))
+    routes = Route.objects.visible_to(user).filter(
+        Q(is_active=True) | Q(pk__in=rounds.order_by().values("route_id"))
+    )
     if project is not None:
         routes = routes.filter(project_id=getattr(project, "pk", project))
-    routes = routes.select_related("project").order_by("project__code", "code", "pk")
+    routes = routes.order_by("project__code", "code", "pk").values_list(
+        "pk", "code", "name", "project_id", "project__code", "project__name"
+    )
     return [
-        _row(route, {**EMPTY_SUMS, **{k: v for k, v in sums.get(route.pk, {}).items() if v}})
-        for route in routes.only("pk", "code", "name", "project__code", "project__name")
+        _row(route, {**EMPTY_SUMS, **{k: v for k, v in sums.get(route[0], {}).items() if v}})
+        for route in routes
     ]
 
 
@@ -280,14 +284,16 @@ def figures(s: dict) -> dict:
     }
 
 
-def _row(route: Route, sums: dict) -> AnalysisRow:
+def _row(route: tuple, sums: dict) -> AnalysisRow:
+    """``route``: (id, code, name, project id, project code, project name)."""
+    pk, code, name, project_id, project_code, project_name = route
     row = AnalysisRow(
-        project_id=route.project_id,
-        project_code=route.project.code,
-        project_name=route.project.name,
-        route_id=route.pk,
-        route_code=route.code,
-        route_name=route.name,
+        project_id=project_id,
+        project_code=project_code,
+        project_name=project_name,
+        route_id=pk,
+        route_code=code,
+        route_name=name,
         **figures(sums),
     )
     row.sums = sums
