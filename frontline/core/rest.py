@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from frontline.core import errors
+from frontline.core.paging import CappedPaginator
 
 MAX_ID = 2**63 - 1
 
@@ -116,6 +117,54 @@ class Pagination(PageNumberPagination):
                 }
             )
         return int(raw)
+
+
+class CappedCountPagination(Pagination):
+    """Page numbers with a count that is exact up to ``settings.LIST_COUNT_CAP`` (10,000).
+
+    Above the cap ``count`` is the cap and ``count_capped`` is true: there are more
+    rows than ``count``. ``next`` and ``previous`` work on every page, also past the
+    cap (``?page=last`` is then the last counted page). For lists that grow without
+    bound (tickets), where an exact ``COUNT(*)`` costs more than the page itself.
+    """
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_capped": self.page.paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"] = {
+            **properties["count"],
+            "description": (
+                "How many results there are, counted exactly up to a cap (10,000 by "
+                "default); when there are more, the cap itself (see `count_capped`)."
+            ),
+        }
+        properties["count_capped"] = {
+            "type": "boolean",
+            "example": False,
+            "description": (
+                "True when there are more results than `count` (the count stopped at "
+                'its cap: read it as "10,000+"). `next` still leads to every page.'
+            ),
+        }
+        # The order of the keys as the responses have them.
+        response["properties"] = {
+            key: properties[key] for key in ("count", "count_capped", "next", "previous", "results")
+        }
+        response["required"] = ["count", "count_capped", "results"]
+        return response
 
 
 GLOBAL_QUERY_PARAMS = {"page", "page_size", "ordering", "search", "format"}

@@ -19,6 +19,7 @@ from django.views import generic
 
 from frontline.core.errors import DomainError
 from frontline.core.pages import ScopedListView, style_form
+from frontline.core.paging import CappedPaginator
 from frontline.desk import access, filters, tickets, views_actions
 from frontline.desk.forms import TicketCreateForm
 from frontline.desk.models import HandOff, SeverityLevel, Ticket
@@ -105,6 +106,8 @@ class TicketListView(StaffOnlyMixin, ScopedListView):
         "resolution_due_at": _("Resolution due"),
     }
     default_sort = "-created_at"
+    # Counted exactly up to 10,000 ("10,000+" above): as the API (CappedCountPagination).
+    paginator_class = CappedPaginator
     template_name = "desk/ticket_list.html"
     partial_template_name = "desk/partials/ticket_table.html"
 
