@@ -92,3 +92,16 @@ def test_customers_follow_visits_in_the_portal_not_the_staff_work_order_list(cli
     client.force_login(cast.analyst)
     labels = [str(item["label"]) for item in client.get(reverse("home")).context["nav_items"]]
     assert "Field report" in labels and "Dispatch board" not in labels
+
+
+def test_the_top_bar_groups_entries_into_menus_and_shows_lone_entries_as_links(client, cast):
+    client.force_login(cast.manager)
+    bar = client.get(reverse("inspections:analysis")).context["nav_bar"]
+    menus = {str(e["label"]): e for e in bar if "items" in e}
+    assert {"Service desk", "Field service", "Inspections", "Estate"} <= set(menus)
+    assert menus["Inspections"]["active"] and not menus["Service desk"]["active"]
+    # A customer's desk and field menus would hold one entry each: plain links instead.
+    client.force_login(cast.customer_a_user)
+    bar = client.get(reverse("home")).context["nav_bar"]
+    links = [str(e["item"]["label"]) for e in bar if "item" in e]
+    assert "My requests" in links and "Service visits" in links

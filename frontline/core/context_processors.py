@@ -17,11 +17,6 @@ NAVIGATION = [
     # Problems are internal: every operator user (view_all_customers) may read them.
     ("desk:problem-list", _("Problems"), "diagram-3", "view_all_customers"),
     ("desk:daily-report", _("Daily report"), "calendar-check", "view_desk_reports"),
-    ("sites:site-list", _("Sites"), "building", None),
-    ("sites:site-map", _("Map"), "geo-alt", None),
-    ("sites:project-list", _("Projects"), "briefcase", None),
-    ("sites:asset-list", _("Assets"), "cpu", None),
-    ("accounts:team-list", _("Teams"), "people", "view_teams"),
     # Field service. Pages built in parallel: a name that does not resolve yet is skipped.
     ("field:work-order-list", _("Work orders"), "truck", "view_work_orders", "submit_tickets"),
     ("field:board", _("Dispatch board"), "kanban", "dispatch_work"),
@@ -50,7 +45,63 @@ NAVIGATION = [
     ("inspections:analysis", _("Route analysis"), "bar-chart-line", "view_inspections"),
     ("inspections:mobile-rounds", _("My rounds"), "qr-code-scan", "do_field_work"),
     ("incentives:leaderboard", _("Leaderboard"), "trophy", "view_leaderboard"),
+    ("sites:site-list", _("Sites"), "building", None),
+    ("sites:site-map", _("Map"), "geo-alt", None),
+    ("sites:project-list", _("Projects"), "briefcase", None),
+    ("sites:asset-list", _("Assets"), "cpu", None),
+    ("accounts:team-list", _("Teams"), "people", "view_teams"),
 ]
+
+
+# Entries are shown in these menus (by URL namespace; an exact name wins); an entry whose
+# menu would hold only it is shown on its own. Home, the phone views and the
+# leaderboard stay at the top level.
+MENUS = {
+    "desk": (_("Service desk"), "life-preserver"),
+    "field": (_("Field service"), "truck"),
+    "inspections": (_("Inspections"), "clipboard-check"),
+    "estate": (_("Estate"), "building"),
+}
+MENU_OF = {
+    "desk": "desk",
+    "field": "field",
+    "dispatch": "field",
+    "inspections": "inspections",
+    "sites": "estate",
+    "accounts:team-list": "estate",
+    "field:mobile-today": None,
+    "inspections:mobile-rounds": None,
+}
+
+
+def _menu_of(name: str) -> str | None:
+    if name in MENU_OF:
+        return MENU_OF[name]
+    return MENU_OF.get(name.split(":", 1)[0]) if ":" in name else None
+
+
+def _grouped(nav: list[dict]) -> list[dict]:
+    """The top bar: single links and menus, in the order of their first entry."""
+    bar: list[dict] = []
+    menus: dict[str, dict] = {}
+    for item in nav:
+        key = item["menu"]
+        if key is None:
+            bar.append({"item": item})
+            continue
+        if key not in menus:
+            label, icon = MENUS[key]
+            menus[key] = {"label": label, "icon": icon, "items": [], "key": key}
+            bar.append(menus[key])
+        menus[key]["items"].append(item)
+    for entry in bar:
+        items = entry.get("items")
+        if items is not None and len(items) == 1:
+            entry["item"] = items[0]
+            del entry["items"]
+        elif items is not None:
+            entry["active"] = any(i["active"] for i in items)
+    return bar
 
 
 def frontline(request):
@@ -68,7 +119,9 @@ def frontline(request):
                 url = reverse(name)
             except NoReverseMatch:
                 continue
-            nav.append({"url": url, "label": label, "icon": icon, "active": False})
+            nav.append(
+                {"url": url, "label": label, "icon": icon, "active": False, "menu": _menu_of(name)}
+            )
         # The longest matching prefix wins, so /sites/map/ lights up Map, not Sites too.
         matches = [
             i for i in nav if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))
@@ -77,6 +130,7 @@ def frontline(request):
             max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {
         "nav_items": nav,
+        "nav_bar": _grouped(nav),
         "SITE_URL": settings.SITE_URL,
         "MAP_TILE_URL": settings.MAP_TILE_URL,
         "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION,

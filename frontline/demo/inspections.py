@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontline.accounts.models import Team, User
+from frontline.accounts.roles import Cap
 from frontline.demo import data
 from frontline.demo import inspections_data as spec
 from frontline.inspections import anomalies as anomaly_services
@@ -157,6 +158,7 @@ def _routes(rng: random.Random) -> list[Route]:
     projects = {p.code: p for p in Project.objects.all()}
     model_keys = {fields[1]: key for key, fields in data.ASSET_MODELS.items()}
     demo_engineer = User.objects.get(email="engineer@example.com")
+    rostered: dict[int, int] = {}
     routes = []
     for index, (project_code, site_key, kind, habit) in enumerate(spec.ROUTES):
         name, item_sets, extras, sched, minutes, team_index, action, priority = spec.ROUTE_KINDS[
@@ -180,6 +182,7 @@ def _routes(rng: random.Random) -> list[Route]:
         _checkpoints(route, site, item_sets, extras, model_keys)
         kind_, times, every, weekdays, window = sched
         team = teams[data.TEAMS[team_index][0]]
+        grab = team.dispatch_mode == "grab"
         Schedule.objects.create(
             route=route,
             kind=kind_,
@@ -188,12 +191,31 @@ def _routes(rng: random.Random) -> list[Route]:
             weekdays=weekdays,
             window_minutes=window,
             team=team,
-            engineer=demo_engineer if index == 0 else None,
-            offer_for_grab=team.dispatch_mode == "grab",
+            engineer=None if grab else _rostered(team, demo_engineer, index, rostered),
+            offer_for_grab=grab,
             starts_on=timezone.localdate() - dt.timedelta(days=400),
         )
         routes.append(route)
     return routes
+
+
+def _walkers(team) -> list[User]:
+    """The team's members who walk rounds (dispatchers sit in teams too)."""
+    if team is None:
+        return []
+    return [m for m in team.members.order_by("id") if m.has_capability(Cap.DO_FIELD_WORK)]
+
+
+def _rostered(team, demo_engineer, index: int, rostered: dict[int, int]) -> User:
+    """The engineer a route's schedule gives its rounds to: engineer@example.com walks
+    the first two routes (Zhangjiang's cold station and air handlers), the others go
+    round the team's members in turn."""
+    if index < 2:
+        return demo_engineer
+    members = [m for m in _walkers(team) if m.pk != demo_engineer.pk]
+    turn = rostered.get(team.pk, 0)
+    rostered[team.pk] = turn + 1
+    return members[turn % len(members)]
 
 
 def _checkpoints(route, site, item_sets, extras, model_keys) -> None:
@@ -250,6 +272,7 @@ class _History:
         self.anomalies: list[dict] = []
         self.facts: dict[int, dict] = {}  # round index → what its score is computed from
         self.photo_saved = False
+        self.demo_engineer_id = User.objects.get(email="engineer@example.com").pk
 
     def play(self, days: int) -> None:
         start = self.now - dt.timedelta(days=days)
@@ -257,10 +280,15 @@ class _History:
             habit = spec.HABITS[route.demo_habit]
             checkpoints = list(route.checkpoints.prefetch_related("items").order_by("position"))
             schedule = route.schedules.get()
-            members = list(schedule.team.members.order_by("id")) if schedule.team else []
+            members = _walkers(schedule.team)
             slots = [s for s in schedules.slots(schedule, start, self.now) if s[1] <= self.now]
             for n, (opens, closes) in enumerate(slots):
-                assignee = schedule.engineer or (members[n % len(members)] if members else None)
+                # The roster changed over the weeks: history rotates over the team,
+                # except the demo engineer's routes, which were always his.
+                if schedule.engineer_id == self.demo_engineer_id:
+                    assignee = schedule.engineer
+                else:
+                    assignee = members[n % len(members)] if members else None
                 self._round(route, schedule, habit, checkpoints, opens, closes, assignee)
             if slots:
                 schedule.generated_until = slots[-1][0]
