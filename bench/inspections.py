@@ -321,9 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0)
     projects, viewer = seed_world()
     today = timezone.localdate()
-    print(f"filling {args.routes:,} routes × {args.points} checkpoints × 3 items, "
-          f"{args.days} days × {args.per_day} rounds/day", flush=True)  # fmt: skip
-    fill_s = {} if args.no_fill else fill(args, projects, today)
+    if args.no_fill:
+        fill_s = {}
+        print("measuring the data already in the database (--no-fill)", flush=True)
+    else:
+        print(f"filling {args.routes:,} routes × {args.points} checkpoints × 3 items, "
+              f"{args.days} days × {args.per_day} rounds/day", flush=True)  # fmt: skip
+        fill_s = fill(args, projects, today)
     sizes = counts()
     print(f"  {sizes}", flush=True)
 
