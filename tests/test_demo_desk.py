@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def history():
     from frontline.demo import loader
 
-    return loader.load(desk_days=6, field_days=0).desk
+    return loader.load(desk_days=6, field_days=0, inspection_days=0).desk
 
 
 def test_every_step_of_the_story_was_accepted_by_the_services(history):
@@ -62,5 +62,7 @@ def test_the_demo_never_mails_anyone(history):
 
 
 def test_the_command_can_skip_the_desk(db):
-    call_command("demo", "--desk-days", "0", "--field-days", "0", verbosity=0)
+    call_command(
+        "demo", "--desk-days", "0", "--field-days", "0", "--inspection-days", "0", verbosity=0
+    )
     assert not Ticket.objects.exists()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def played():
-    return loader.load(desk_days=0, field_days=4)
+    return loader.load(desk_days=0, field_days=4, inspection_days=0)
 
 
 def test_today_has_a_queue_of_about_120_orders_with_windows_and_skills(played):

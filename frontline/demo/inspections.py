@@ -41,6 +41,7 @@ from frontline.inspections.models import (
     SopKpi,
     SopVersion,
 )
+from frontline.inspections.models.routes import new_qr_value
 from frontline.inspections.states import (
     AnomalySource,
     AnomalyStatus,
@@ -154,18 +155,18 @@ def _routes(rng: random.Random) -> list[Route]:
         standard=85,
     )
     teams = {t.name: t for t in Team.objects.filter(name__in=[t[0] for t in data.TEAMS])}
-    sites = {key: Site.objects.get(name=name) for _c, key, name, *_rest in data.SITES}
+    by_name = {site.name: site for site in Site.objects.all()}
+    sites = {key: by_name[name] for _c, key, name, *_rest in data.SITES}
     projects = {p.code: p for p in Project.objects.all()}
-    model_keys = {fields[1]: key for key, fields in data.ASSET_MODELS.items()}
     demo_engineer = User.objects.get(email="engineer@example.com")
+    walkers = {team.pk: _walkers(team) for team in teams.values()}
     rostered: dict[int, int] = {}
-    routes = []
+    routes, schedules_ = [], []
     for index, (project_code, site_key, kind, habit) in enumerate(spec.ROUTES):
-        name, item_sets, extras, sched, minutes, team_index, action, priority = spec.ROUTE_KINDS[
-            kind
-        ]
+        name, _sets, _extras, sched, minutes, team_index, action, priority = spec.ROUTE_KINDS[kind]
         site = sites[site_key]
-        route = Route.objects.create(
+        team = teams[data.TEAMS[team_index][0]]
+        route = Route(
             project=projects[project_code],
             site=site,
             code=f"{kind}-{site_key.upper()}",
@@ -176,26 +177,34 @@ def _routes(rng: random.Random) -> list[Route]:
             quality_scheme=gmp if project_code.startswith("HD") else standard,
             anomaly_action=action,
             anomaly_priority=priority,
-            anomaly_team=teams[data.TEAMS[team_index][0]],
+            anomaly_team=team,
         )
         route.demo_habit = habit
-        _checkpoints(route, site, item_sets, extras, model_keys)
-        kind_, times, every, weekdays, window = sched
-        team = teams[data.TEAMS[team_index][0]]
-        grab = team.dispatch_mode == "grab"
-        Schedule.objects.create(
-            route=route,
-            kind=kind_,
-            times=times,
-            every_hours=every,
-            weekdays=weekdays,
-            window_minutes=window,
-            team=team,
-            engineer=None if grab else _rostered(team, demo_engineer, index, rostered),
-            offer_for_grab=grab,
-            starts_on=timezone.localdate() - dt.timedelta(days=400),
-        )
+        route.demo_kind = kind
         routes.append(route)
+        kind_, times, every, weekdays, window = sched
+        grab = team.dispatch_mode == "grab"
+        schedules_.append(
+            Schedule(
+                route=route,
+                kind=kind_,
+                times=times,
+                every_hours=every,
+                weekdays=weekdays,
+                window_minutes=window,
+                team=team,
+                engineer=None
+                if grab
+                else _rostered(team, walkers[team.pk], demo_engineer, index, rostered),
+                offer_for_grab=grab,
+                starts_on=timezone.localdate() - dt.timedelta(days=400),
+            )
+        )
+    Route.objects.bulk_create(routes)
+    for schedule in schedules_:
+        schedule.route_id = schedule.route.pk
+    Schedule.objects.bulk_create(schedules_)
+    _checkpoints(routes)
     return routes
 
 
@@ -206,54 +215,76 @@ def _walkers(team) -> list[User]:
     return [m for m in team.members.order_by("id") if m.has_capability(Cap.DO_FIELD_WORK)]
 
 
-def _rostered(team, demo_engineer, index: int, rostered: dict[int, int]) -> User:
+def _rostered(team, walkers, demo_engineer, index: int, rostered: dict[int, int]) -> User:
     """The engineer a route's schedule gives its rounds to: engineer@example.com walks
     the first two routes (Zhangjiang's cold station and air handlers), the others go
     round the team's members in turn."""
     if index < 2:
         return demo_engineer
-    members = [m for m in _walkers(team) if m.pk != demo_engineer.pk]
+    members = [m for m in walkers if m.pk != demo_engineer.pk]
     turn = rostered.get(team.pk, 0)
     rostered[team.pk] = turn + 1
     return members[turn % len(members)]
 
 
-def _checkpoints(route, site, item_sets, extras, model_keys) -> None:
+def _points(route, assets, model_keys) -> list[tuple]:
+    """(name, location, item set, asset) of a route's checkpoints: the site's equipment of
+    the route's kinds, then the rooms and headers."""
+    _name, item_sets, extras, *_rest = spec.ROUTE_KINDS[route.demo_kind]
     points = []
-    assets = Asset.objects.filter(site=site).select_related("model").order_by("id")
     for asset in assets:
         key = model_keys.get(asset.model.model)
         items = spec.MODEL_ITEMS.get(key) or spec.CATEGORY_ITEMS.get(asset.model.category)
         if items in item_sets:
             points.append((asset.name, asset.location, items, asset))
-    for name, location, items in extras:
-        points.append((name, location, items, None))
-    for position, (name, location, items, asset) in enumerate(points, start=1):
-        checkpoint = Checkpoint.objects.create(
-            route=route,
-            position=position,
-            code=f"{route.code}-{position:02d}",
-            name=name,
-            location=location,
-            asset=asset,
+    points += [(name, location, items, None) for name, location, items in extras]
+    return points
+
+
+def _item(checkpoint, position: int, item: tuple) -> CheckItem:
+    fields = {"checkpoint": checkpoint, "position": position, "name": item[0], "kind": item[1]}
+    if item[1] == spec.N:
+        fields.update(
+            unit=item[2],
+            normal_min=Decimal(item[3]) if item[3] else None,
+            normal_max=Decimal(item[4]) if item[4] else None,
         )
-        rows = []
-        for i, item in enumerate(spec.ITEMS[items]):
-            fields = {"checkpoint": checkpoint, "position": i, "name": item[0], "kind": item[1]}
-            if item[1] == spec.N:
-                fields.update(
-                    unit=item[2],
-                    normal_min=Decimal(item[3]) if item[3] else None,
-                    normal_max=Decimal(item[4]) if item[4] else None,
+    elif item[1] == spec.Y:
+        fields["normal_answer"] = item[2]
+    elif item[1] == spec.C:
+        fields.update(choices=item[2], abnormal_choices=item[3])
+    elif item[1] == spec.P:
+        fields.update(photo_required=True)
+    return CheckItem(**fields)
+
+
+def _checkpoints(routes) -> None:
+    model_keys = {fields[1]: key for key, fields in data.ASSET_MODELS.items()}
+    assets: dict[int, list[Asset]] = {}
+    for asset in Asset.objects.select_related("model").order_by("id"):
+        assets.setdefault(asset.site_id, []).append(asset)
+    checkpoints, item_sets = [], []
+    for route in routes:
+        points = _points(route, assets.get(route.site_id, []), model_keys)
+        for position, (name, location, items, asset) in enumerate(points, start=1):
+            checkpoints.append(
+                Checkpoint(
+                    route=route,
+                    position=position,
+                    code=f"{route.code}-{position:02d}",
+                    name=name,
+                    location=location,
+                    asset=asset,
+                    qr_value=new_qr_value(),
                 )
-            elif item[1] == spec.Y:
-                fields["normal_answer"] = item[2]
-            elif item[1] == spec.C:
-                fields.update(choices=item[2], abnormal_choices=item[3])
-            elif item[1] == spec.P:
-                fields.update(photo_required=True)
-            rows.append(CheckItem(**fields))
-        CheckItem.objects.bulk_create(rows)
+            )
+            item_sets.append(items)
+    Checkpoint.objects.bulk_create(checkpoints)
+    CheckItem.objects.bulk_create(
+        _item(checkpoint, i, item)
+        for checkpoint, items in zip(checkpoints, item_sets, strict=True)
+        for i, item in enumerate(spec.ITEMS[items])
+    )
 
 
 # ---------------------------------------------------------------- history

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -24,6 +25,7 @@ from frontline.demo import data
 from frontline.desk.models import Ticket
 from frontline.field.models import WorkOrder
 from frontline.inspections.models import Anomaly, Round, Route
+from frontline.notifications.models import EmailStatus, OutboundEmail
 from frontline.sites.models import Asset, AssetModel, Project, Site
 
 
@@ -93,12 +95,16 @@ def load(
         from frontline.demo.field import load_field_history
 
         loaded.field = load_field_history(days=field_days, queue=120 if field_days > 0 else 0)
+        from frontline.demo.incentives import load as load_incentives
         from frontline.demo.inspections import load_inspections
 
-        loaded.inspections = load_inspections(days=inspection_days)
-        from frontline.demo.incentives import load as load_incentives
-
-        load_incentives()
+        # Offers of rounds and follow-ups notify people: into the inbox, never by email.
+        with mock.patch("frontline.notifications.tasks.send_email.delay"):
+            loaded.inspections = load_inspections(days=inspection_days)
+            load_incentives()
+        OutboundEmail.objects.filter(status=EmailStatus.PENDING).update(
+            status=EmailStatus.SENT, sent_at=F("created_at"), last_error="demo: not sent"
+        )
     return loaded
 
 
