@@ -134,6 +134,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/desk.py --skip-unreachable $(DESK_BENCH)
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/inspections.py --skip-unreachable
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache bench/results
