@@ -141,6 +141,8 @@ class AnalysisView(ViewerMixin, generic.View):
                 row.kpi_list = [
                     {**k, "actual_text": show(k["kpi"].metric, k["actual"])} for k in row.kpis
                 ]
+                row.kpi_met = sum(1 for k in row.kpis if k["met"] is True)
+                row.kpi_missed = sum(1 for k in row.kpis if k["met"] is False)
         query = f"date_from={first:%Y-%m-%d}&date_to={last:%Y-%m-%d}"
         ctx = {
             **base,
