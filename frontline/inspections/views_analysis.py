@@ -29,7 +29,14 @@ DEFAULT_RATE_STANDARDS = {
     "coverage": 0.95,
     "handled_rate": 0.90,
 }
-PERCENT = {"completion_rate", "on_time_rate", "coverage", "handled_rate", "duration_cv"}
+PERCENT = {
+    "completion_rate",
+    "on_time_rate",
+    "coverage",
+    "handled_rate",
+    "duration_cv",
+    "first_time_fix_rate",
+}
 COLUMNS = [
     ("scheduled_rounds", _("Scheduled")),
     ("completed_rounds", _("Completed")),

@@ -26,7 +26,7 @@ from frontline.core.pages import ScopedDetailView, ScopedListView, style_form
 from frontline.core.rest import parse_id
 from frontline.desk.exports import XLSX_CONTENT_TYPE
 from frontline.desk.views_actions import apply_error
-from frontline.inspections import access, config, forms, imports, qr, sops
+from frontline.inspections import access, config, forms, imports, qr, sop_actuals, sops
 from frontline.inspections.models import (
     CheckItem,
     Checkpoint,
@@ -36,6 +36,7 @@ from frontline.inspections.models import (
     Sop,
     SopVersion,
 )
+from frontline.inspections.views_analysis import show
 
 # ---------------------------------------------------------------- access
 
@@ -434,6 +435,12 @@ class SopDetailView(ReaderMixin, ScopedDetailView):
             .order_by("-number")
         )
         ctx["can_edit"] = self.can_write(self.object)
+        latest = ctx["versions"][:1]
+        if self.object.work_order_type and latest:
+            judged = sop_actuals.judge_work_order_sop(user=self.request.user, version=latest[0])
+            for row in judged["kpis"]:
+                row["actual_text"] = show(row["kpi"].metric, row["actual"])
+            ctx["judged"] = judged
         return ctx
 
 
