@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "frontline.dispatch",
     "frontline.inspections",
     "frontline.incentives",
+    "frontline.sync",
     "frontline.demo",
 ]
 

@@ -16,6 +16,7 @@ api_v1 = [
     path("dispatch/", include("frontline.dispatch.api_urls")),
     path("", include("frontline.inspections.api_urls")),
     path("", include("frontline.incentives.api_urls")),
+    path("", include("frontline.sync.api_urls")),
     path("", include("frontline.notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema"), name="docs"),
