@@ -38,6 +38,7 @@ Rules, decided once here:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,7 +55,7 @@ from frontline.desk.calendars import (
     business_time_between,
 )
 from frontline.desk.events import record_event
-from frontline.desk.models import SlaPause, SlaPolicy, Ticket
+from frontline.desk.models import SlaClock, SlaPause, SlaPolicy, Ticket
 from frontline.desk.states import DONE_STATUSES, PAUSED_STATUSES, EventKind, SlaState
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ class SlaResult:
     breach_due: bool = False
     breach_due_at: dt.datetime | None = None  # the latest missed deadline not yet stamped
     rows: tuple[dict, ...] = field(default=(), compare=False)
+    # The deadlines before the stamps (restamp decides again from them).
+    basis: object = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- the pure part
@@ -153,8 +156,24 @@ def deadline(
     return add_business_time(calendar, cursor, remaining)
 
 
+@functools.lru_cache(maxsize=4096)
 def _share(minutes: int, percent: int = 100) -> dt.timedelta:
     return dt.timedelta(microseconds=minutes * 60_000_000 * percent // 100)
+
+
+@dataclass(frozen=True, slots=True)
+class _Basis:
+    """What a ticket's deadlines are, before the stamps decide what is pending."""
+
+    spans: list
+    fr_due: dt.datetime | None
+    r_due: dt.datetime | None
+    warning_at: dt.datetime | None
+    responded: dt.datetime | None
+    resolved_at: dt.datetime | None
+    paused: bool
+    active: str | None
+    active_due: dt.datetime | None
 
 
 def compute(
@@ -179,7 +198,7 @@ def compute(
     if policy_targets is None or calendar is None:
         return SlaResult(state=SlaState.NONE, warned_at=warned_at, breached_at=breached_at)
     t = policy_targets
-    spans = merge_pauses(pauses, created_at, resolved_at)
+    spans = merge_pauses(pauses, created_at, resolved_at) if pauses else []
     fr_due = deadline(calendar, created_at, spans, _share(t.first_response_minutes))
     r_due = deadline(calendar, created_at, spans, _share(t.resolution_minutes))
     responded = first_responded_at or resolved_at
@@ -192,6 +211,43 @@ def compute(
     else:
         active, active_due, active_minutes = RESOLUTION, r_due, t.resolution_minutes
     warning_at = deadline(calendar, created_at, spans, _share(active_minutes, t.warning_percent))
+    basis = _Basis(
+        spans, fr_due, r_due, warning_at, responded, resolved_at, paused, active, active_due
+    )
+    result = _decide(basis, now=now, warned_at=warned_at, breached_at=breached_at)
+    if not explain:
+        return result
+    rows = _rows(
+        result,
+        calendar=calendar,
+        created_at=created_at,
+        spans=spans,
+        responded=responded,
+        resolved_at=resolved_at,
+        now=now,
+    )
+    return replace(result, rows=rows)
+
+
+def restamp(
+    result: SlaResult,
+    *,
+    now: dt.datetime,
+    warned_at: dt.datetime | None,
+    breached_at: dt.datetime | None,
+) -> SlaResult:
+    """``result`` as ``compute`` gives it with other stamps (the sweep's, after firing):
+    the deadlines do not depend on the stamps, so only what is pending is decided again."""
+    if result.basis is None:
+        return SlaResult(state=SlaState.NONE, warned_at=warned_at, breached_at=breached_at)
+    return _decide(result.basis, now=now, warned_at=warned_at, breached_at=breached_at)
+
+
+def _decide(basis: _Basis, *, now, warned_at, breached_at) -> SlaResult:
+    """State, stamps and what is pending, from the deadlines and the stamps."""
+    fr_due, r_due, warning_at = basis.fr_due, basis.r_due, basis.warning_at
+    responded, resolved_at, paused = basis.responded, basis.resolved_at, basis.paused
+    active_due = basis.active_due
 
     def missed(due, done_at):
         if due is None:
@@ -234,32 +290,21 @@ def compute(
                 if due <= now:
                     breach_due, breach_due_at = True, due
 
-    result = SlaResult(
+    return SlaResult(
         state=state,
         first_response_due_at=fr_due,
         resolution_due_at=r_due,
         warning_at=warning_at,
         next_check_at=min(pending) if pending else None,
-        active_target=active,
+        active_target=basis.active,
         active_due_at=active_due,
         warned_at=warned_at,
         breached_at=breached_at,
         warning_due=warning_due,
         breach_due=breach_due,
         breach_due_at=breach_due_at,
+        basis=basis,
     )
-    if not explain:
-        return result
-    rows = _rows(
-        result,
-        calendar=calendar,
-        created_at=created_at,
-        spans=spans,
-        responded=responded,
-        resolved_at=resolved_at,
-        now=now,
-    )
-    return replace(result, rows=rows)
 
 
 def _outcome(due, done_at, now, paused) -> tuple[str, dt.datetime | None]:
@@ -425,10 +470,28 @@ def _mirror(ticket, values: dict, policy) -> None:
 
 
 def write_result(ticket, result: SlaResult, *, policy, extra: dict | None = None) -> None:
-    """Store the result with one UPDATE and mirror it on the instance."""
+    """Store the result with one UPDATE (and the sweep's clock) and mirror it on the instance."""
     values = {**_stored_values(result, policy), **(extra or {})}
     Ticket.objects.filter(pk=ticket.pk).update(**values)
+    schedule([(ticket.pk, result.next_check_at)])
     _mirror(ticket, values, policy)
+
+
+def schedule(moments: Sequence[tuple[int, dt.datetime | None]]) -> None:
+    """Set the sweep's clock of each ``(ticket id, next check or None)``: the same moment
+    the ticket stores as ``sla_next_check_at``. Call it where that field is written, in
+    the same transaction, with the ticket row locked (or just created)."""
+    later = {pk: at for pk, at in moments if at is not None}
+    done = [pk for pk, at in moments if at is None]
+    if done:
+        SlaClock.objects.filter(ticket_id__in=done).delete()
+    if later:
+        SlaClock.objects.bulk_create(
+            [SlaClock(ticket_id=pk, next_check_at=at) for pk, at in later.items()],
+            update_conflicts=True,
+            unique_fields=["ticket"],
+            update_fields=["next_check_at"],
+        )
 
 
 def write_results(entries: Sequence[tuple], *, also: Sequence[str] = ()) -> None:
@@ -449,6 +512,7 @@ def write_results(entries: Sequence[tuple], *, also: Sequence[str] = ()) -> None
         _update_from_values(tickets, names)
     else:
         Ticket.objects.bulk_update(tickets, names)
+    schedule([(ticket.pk, ticket.sla_next_check_at) for ticket in tickets])
 
 
 def _update_from_values(tickets: list, names: list[str]) -> None:
@@ -571,6 +635,8 @@ __all__ = [
     "merge_pauses",
     "policy_for",
     "recompute",
+    "restamp",
+    "schedule",
     "stored_policy",
     "write_result",
     "write_results",

@@ -11,15 +11,23 @@ from django.db.models import Q
 from frontline.desk import sla
 from frontline.desk.models import Ticket
 from frontline.desk.states import OPEN_STATUSES
-from frontline.desk.sweep import sweep
+from frontline.desk.sweep import deliver_notices, deliver_stale_notices, sweep
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="frontline.desk.tasks.sweep_sla")
 def sweep_sla() -> dict[str, int]:
-    """Fire due SLA warnings and breaches (beat: every minute)."""
-    report = sweep()
+    """Fire due SLA warnings and breaches (beat: every minute).
+
+    The notices of each batch go out after its commit in their own job
+    (``deliver_sla_notices``); batches whose job was lost are delivered here, a
+    couple of minutes late, never twice.
+    """
+    report = sweep(defer_notices=True)
+    late = deliver_stale_notices()
+    if late:
+        logger.warning("SLA notices: delivered %d batches whose job was lost", late)
     if report.checked or report.skipped:
         logger.info(
             "SLA sweep: checked %d, warned %d, breached %d, tier raised %d, skipped %d",
@@ -30,6 +38,12 @@ def sweep_sla() -> dict[str, int]:
             report.skipped,
         )
     return report.as_dict()
+
+
+@shared_task(name="frontline.desk.tasks.deliver_sla_notices")
+def deliver_sla_notices(batch_id: int) -> int:
+    """Write the inbox rows and email digests of one sweep batch; a repeat does nothing."""
+    return deliver_notices(batch_id)
 
 
 @shared_task(name="frontline.desk.tasks.recompute_policy_tickets")

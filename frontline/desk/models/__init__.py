@@ -17,6 +17,7 @@ from frontline.desk.models.fire import (
     RetrospectiveAction,
 )
 from frontline.desk.models.problems import Problem
+from frontline.desk.models.sla_clock import SlaClock, SlaNoticeBatch
 from frontline.desk.models.tickets import Attachment, HandOff, SlaPause, Ticket, TicketEvent
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "Retrospective",
     "RetrospectiveAction",
     "SeverityLevel",
+    "SlaClock",
+    "SlaNoticeBatch",
     "SlaPause",
     "SlaPolicy",
     "Tag",

@@ -212,6 +212,7 @@ def test_notifications_land_in_the_inboxes_once_without_mocks(ticket, cast, team
         sweep.sweep(now=sh(2026, 3, 16, 10, 5))
         # A retry of the same check (as after a crash before the row moved on) adds nothing.
         Ticket.objects.filter(pk=ticket.pk).update(sla_next_check_at=sh(2026, 3, 16, 10))
+        sla.schedule([(ticket.pk, sh(2026, 3, 16, 10))])
     breaches = Notification.objects.filter(kind="desk.sla_breach")
     assert sorted(n.recipient_id for n in breaches) == sorted([team_lead.pk, cast.manager.pk])
     assert Notification.objects.filter(kind="desk.sla_warning", recipient=cast.agent).count() == 1
@@ -293,6 +294,7 @@ def test_many_breaches_in_one_batch_make_one_email_per_person_and_an_inbox_row_e
     Ticket.objects.filter(pk__in=[t.pk for t in breaching]).update(
         sla_next_check_at=sh(2026, 3, 16, 10), sla_warned_at=None, sla_breached_at=None
     )
+    sla.schedule([(t.pk, sh(2026, 3, 16, 10)) for t in breaching])
     with django_capture_on_commit_callbacks(execute=True):
         sweep.sweep(now=sh(2026, 3, 16, 10, 5))
     assert OutboundEmail.objects.count() == 3 and len(mail.outbox) == 3
