@@ -272,8 +272,8 @@ def _move(*, actor, anomaly, new: str, verb: str, **fields) -> Anomaly:
         old = a.status
         if not anomaly_can_move(old, new):
             raise Conflict(
-                _("This anomaly is %(status)s and cannot be %(verb)s.")
-                % {"status": a.get_status_display(), "verb": verb},
+                _("This anomaly is %(status)s: it cannot become %(new)s.")
+                % {"status": a.get_status_display(), "new": AnomalyStatus(new).label},
                 code="illegal_transition",
                 fields={"status": [old]},
             )

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django.views import generic
 
 from frontline.core.rest import parse_id
@@ -209,7 +210,7 @@ def round_data(rnd: Round) -> dict:
 def screen_strings() -> dict:
     """The script's words, translated here (there is no JavaScript catalogue)."""
     words = {
-        "next": _("Next"),
+        "next": pgettext("checkpoint", "Next"),
         "yes": _("Yes"),
         "no": _("No"),
         "normal": _("normal"),

@@ -187,7 +187,7 @@ class ResolutionForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     action = forms.ChoiceField(
-        label=_("Open"),
+        label=_("Follow up with"),
         required=False,
         choices=[("", _("As the route says")),
                  (AnomalyAction.WORK_ORDER.value, AnomalyAction.WORK_ORDER.label),
