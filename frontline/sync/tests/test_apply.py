@@ -292,3 +292,30 @@ def test_synced_actions_are_visible_to_their_engineer_and_to_field_leads(cast, e
     for user in (cast.customer_a_admin, cast.agent, cast.outsider, cast.supplier_contact):
         assert SyncAction.objects.visible_to(user).count() == 0
     assert WorkOrder.objects.count() == 2
+
+
+def test_a_client_id_twice_in_one_batch_is_applied_once(cast, eng):
+    wo = order_for(cast, eng)
+    accept = act("accept", wo)
+    other_body = act("start_travel", wo, client_id=accept.client_id)
+    batch = sync(eng, [accept, accept, other_body])
+    assert statuses(batch) == ["applied", "replayed", "rejected"]
+    assert batch.results[2].result["code"] == "client_id_reused"
+    assert WorkOrderEvent.objects.filter(work_order=wo, kind="accepted").count() == 1
+    wo.refresh_from_db()
+    assert wo.status == W.ACCEPTED
+
+
+def test_the_admin_shows_synced_actions_read_only(cast, eng):
+    from django.test import Client
+    from django.urls import reverse
+
+    from frontline.testing import factories as f
+
+    sync(eng, [act("accept", order_for(cast, eng))])
+    root = Client()
+    root.force_login(f.UserFactory(email="root@t.example", is_superuser=True, is_staff=True))
+    row = SyncAction.objects.get()
+    assert root.get(reverse("admin:sync_syncaction_changelist")).status_code == 200
+    assert root.get(reverse("admin:sync_syncaction_change", args=[row.pk])).status_code == 200
+    assert root.get(reverse("admin:sync_syncaction_add")).status_code == 403
