@@ -147,8 +147,9 @@ class _Batch:
         # What record_event writes for a system event (no author, no body), in bulk.
         self.events.append((ticket.pk, kind, data))
 
-    def fire(self, ticket: _Due, kind: str, due: dt.datetime | None, target: str) -> None:
-        self.fired.append([ticket.pk, kind, _utc_iso(due), target])
+    def fire(self, ticket: _Due, kind: str, due: str | None, target: str) -> None:
+        # ``due``: the deadline as UTC ISO 8601, as the event has it.
+        self.fired.append([ticket.pk, kind, due, target])
         self.tickets[ticket.pk] = ticket
 
     def result(
@@ -174,8 +175,9 @@ class _Batch:
             self.clocks.append((ticket.pk, result.next_check_at))
 
     def write(self) -> None:
-        sweep_writes.update_tickets(self.results, tier=self.tier_raised, stored=self.stored)
-        sweep_writes.move_clocks(self.clocks)
+        sweep_writes.write_batch(
+            self.results, tier=self.tier_raised, stored=self.stored, clocks=dict(self.clocks)
+        )
         sweep_writes.insert_events(self.events)
         if not self.fired:
             return
@@ -331,15 +333,11 @@ def _utc_iso(moment: dt.datetime | None) -> str | None:
 
 
 def _warn(ticket, result, batch: _Batch) -> None:
-    due = result.active_due_at
+    due = _utc_iso(result.active_due_at)
     batch.event(
         ticket,
         EventKind.SLA_WARNING,
-        {
-            "target": result.active_target,
-            "due": due.isoformat() if due else None,
-            "warning_at": result.warning_at.isoformat() if result.warning_at else None,
-        },
+        {"target": result.active_target, "due": due, "warning_at": _utc_iso(result.warning_at)},
     )
     batch.fire(ticket, WARNING, due, result.active_target or sla.RESOLUTION)
 
@@ -347,9 +345,8 @@ def _warn(ticket, result, batch: _Batch) -> None:
 def _breach(ticket, result, batch: _Batch) -> None:
     due = result.breach_due_at
     target = _target_of(result, due)
-    batch.event(
-        ticket, EventKind.SLA_BREACH, {"target": target, "due": due.isoformat() if due else None}
-    )
+    due = _utc_iso(due)
+    batch.event(ticket, EventKind.SLA_BREACH, {"target": target, "due": due})
     batch.fire(ticket, BREACH, due, target)
 
 

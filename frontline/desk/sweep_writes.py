@@ -102,6 +102,62 @@ def pauses_of(ids: Sequence[int]) -> list[tuple]:
         return cursor.fetchall()
 
 
+# A batch's tickets and clocks in one statement: the JSON is parsed once (``v``).
+_BATCH = (
+    "WITH v AS (SELECT (e->>'id')::bigint AS id, e FROM jsonb_array_elements(%s::jsonb) AS e), "
+    "tickets AS (UPDATE {table} AS t SET {sets} FROM v WHERE t.id = v.id AND v.e ? 'set'), "
+    "moved AS (UPDATE {clocks} AS c SET next_check_at = (v.e->>'clock')::timestamptz "
+    "FROM v WHERE c.ticket_id = v.id AND v.e->>'clock' IS NOT NULL), "
+    "done AS (DELETE FROM {clocks} AS c USING v "
+    "WHERE c.ticket_id = v.id AND v.e ? 'clock' AND v.e->>'clock' IS NULL) "
+    "SELECT 1"
+)
+
+
+def write_batch(
+    rows: Sequence[tuple], *, tier: bool, stored: Sequence[tuple], clocks: dict[int, object]
+) -> None:
+    """Store ``(id, *FIELDS)`` per ticket (only what differs from ``stored``, the values
+    as read) and move each clock of ``clocks`` (ticket id -> next check or None).
+
+    On PostgreSQL one statement: a warning changes no indexed column of the ticket
+    (``Ticket.Meta``), so its update is HOT. Elsewhere ``update_tickets`` and
+    ``move_clocks``."""
+    if not set_based():
+        update_tickets(rows, tier=tier)
+        move_clocks(list(clocks.items()))
+        return
+    meta = Ticket._meta
+    fields = [meta.get_field(name) for name in FIELDS]
+    columns = [f.column for f in fields]
+    doc = []
+    for row, old in zip(rows, stored, strict=True):
+        pk = row[0]
+        entry: dict = {"id": pk}
+        for column, value, was in zip(columns, row[1:], old, strict=True):
+            if value != was:
+                entry[column] = _iso(value) if isinstance(value, dt.datetime) else value
+        if len(entry) > 1:
+            entry["set"] = 1
+        if pk in clocks:
+            at = clocks[pk]
+            # The clock holds the ticket's next check: the same text when both move.
+            same = entry.get("sla_next_check_at") if at is row[6] else None
+            entry["clock"] = same or _iso(at)
+        if len(entry) > 1:
+            doc.append(entry)
+    if not doc:
+        return
+    sets = ", ".join(
+        _SET.format(c=column, kind=kind)
+        for column, kind in zip(columns, _column_types(fields), strict=True)
+    )
+    # Only table and column names and types from the models' metadata go into the text.
+    sql = _BATCH.format(table=meta.db_table, sets=sets, clocks=SlaClock._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(doc)])
+
+
 def update_tickets(rows: Sequence[tuple], *, tier: bool, stored: Sequence[tuple] = ()) -> None:
     """Store ``(id, *FIELDS)`` per ticket; the tier only when ``tier`` (a breach raised one).
 

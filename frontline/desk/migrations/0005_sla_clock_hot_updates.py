@@ -206,6 +206,12 @@ class Migration(migrations.Migration):
 
 def _fill_clock(apps, schema_editor):
     """A clock row for every ticket with a pending SLA moment (before this, the ticket's own)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "INSERT INTO desk_slaclock (ticket_id, next_check_at) "
+            "SELECT id, sla_next_check_at FROM desk_ticket WHERE sla_next_check_at IS NOT NULL"
+        )
+        return
     Ticket = apps.get_model("desk", "Ticket")
     SlaClock = apps.get_model("desk", "SlaClock")
     pending = Ticket.objects.filter(sla_next_check_at__isnull=False).values_list(
