@@ -1,7 +1,7 @@
 """Set-based writes of inbox rows and emails for ``notify_many`` (the SLA sweep's batch).
 
-On PostgreSQL each table gets one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
-NOTHING RETURNING …``: one array parameter per column, whatever the number of rows
+On PostgreSQL each table gets one ``INSERT … SELECT FROM jsonb_array_elements(…) ON
+CONFLICT DO NOTHING RETURNING …``: one JSON parameter, whatever the number of rows
 (Django's ``bulk_create`` sends one parameter per value and builds a model instance
 per row, which cost more than the server's own work at 10,000 rows), and the
 statement itself says which rows are new, so no look-up before or after. Elsewhere
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from frontline.core.bulk import insert_unnest, set_based
+from frontline.core.bulk import insert_rows, set_based
 from frontline.notifications.models import EmailStatus, Notification, OutboundEmail
 
 # How many (recipient, dedupe key) pairs one "already notified?" query looks up (SQLite).
@@ -29,7 +29,7 @@ def insert_inbox(rows: Sequence[tuple], *, now) -> set[tuple[int, str]]:
         columns = [list(column) for column in zip(*rows, strict=True)]
         columns.append([now] * len(rows))
         names = ["recipient", "kind", "title", "body", "url", "dedupe_key", "created_at"]
-        return set(insert_unnest(Notification, names, columns, ("recipient", "dedupe_key")))
+        return set(insert_rows(Notification, names, columns, ("recipient", "dedupe_key")))
     already = _already_notified([(row[0], row[5]) for row in rows])
     new = [row for row in rows if (row[0], row[5]) not in already]
     Notification.objects.bulk_create(
@@ -66,7 +66,7 @@ def insert_emails(mails: Sequence[OutboundEmail]) -> list[int]:
         columns = [[getattr(m, name) for m in mails] for name in names[:-1]]
         created = mails[0].next_attempt_at
         columns.append([created] * len(mails))
-        return sorted(pk for (pk,) in insert_unnest(OutboundEmail, names, columns, ("id",)))
+        return sorted(pk for (pk,) in insert_rows(OutboundEmail, names, columns, ("id",)))
     OutboundEmail.objects.bulk_create(mails, ignore_conflicts=True)
     keys = [m.dedupe_key for m in mails]
     ids: list[int] = []
