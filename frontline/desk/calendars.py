@@ -238,7 +238,8 @@ def add_business_time(calendar: Calendar, start: dt.datetime, amount: dt.timedel
     if amount <= dt.timedelta(0):
         return start.astimezone(UTC)
     if calendar.is_24x7:
-        return (start + amount).astimezone(UTC)
+        end = start + amount
+        return end if end.tzinfo is UTC else end.astimezone(UTC)
     if not calendar.has_working_time:
         raise CalendarError(_("The calendar has no working time."))
     remaining, cursor = amount, start

@@ -203,3 +203,15 @@ def test_pauses_are_read_for_the_whole_batch(ticket):
     sla.recompute(ticket, now=sh(2026, 3, 16, 9, 30))
     rows = sweep_writes.pauses_of([ticket.pk])
     assert [(pk, start) for pk, start, _end in rows] == [(ticket.pk, sh(2026, 3, 16, 9, 30))]
+
+
+def test_a_decided_result_has_every_field_of_a_constructed_one(ticket):
+    import dataclasses
+
+    result = sla.evaluate(ticket, policy=ticket.sla_policy, pauses=[], now=MONDAY_9)
+    again = sla.restamp(result, now=MONDAY_9, warned_at=None, breached_at=None)
+    names = {f.name for f in dataclasses.fields(sla.SlaResult)}
+    assert names <= set(vars(again)) and again == dataclasses.replace(again)
+    assert again.next_check_at == result.next_check_at == sh(2026, 3, 16, 9, 48)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again.state = "x"
