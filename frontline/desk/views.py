@@ -51,7 +51,10 @@ def queue_conditions(user) -> dict[str, Q]:
         "mine": is_open & Q(owner=user),
         "accept": Q(_pending_to_me(user)),
         "unassigned": is_open & Q(first_handled_at__isnull=True),
-        "breached": is_open & Q(sla_state=SlaState.BREACHED),
+        # The sweep stamps sla_breached_at when it moves a ticket to breached; that
+        # implied condition lets the partial ticket_breached_idx find the few candidates
+        # (no index may cover sla_state: warnings must stay HOT updates).
+        "breached": is_open & Q(sla_breached_at__isnull=False, sla_state=SlaState.BREACHED),
         "fire": Q(fire_open=True),
     }
 

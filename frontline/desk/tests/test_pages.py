@@ -132,7 +132,10 @@ def test_each_queue_shows_its_tickets(client, cast, desk):
     waiting = df.TicketFactory(customer=cast.customer_a, owner=cast.agent, first_handled_at=now)
     df.HandOffFactory(ticket=waiting, to_user=cast.engineer)
     breached = df.TicketFactory(
-        customer=cast.customer_b, sla_state=SlaState.BREACHED, first_handled_at=now
+        customer=cast.customer_b,
+        sla_state=SlaState.BREACHED,
+        sla_breached_at=now,
+        first_handled_at=now,
     )
     burning = df.TicketFactory(customer=cast.customer_b, fire_open=True, first_handled_at=now)
     closed = df.TicketFactory(
