@@ -100,6 +100,7 @@ def load_desk_history(*, days: int = 60, seed: int = 20260922) -> History:
         player.plan_present()
         player.play()
         clock.at = real_now
+        player.stand_down_old_fires()
         sweep(now=real_now)
         _problems(cast, history)
     _quiet_inbox(real_now)
@@ -207,6 +208,7 @@ class _Player:
         )
         self.history.tickets.append(ticket)
         pk = ticket.pk
+        self.live_fire_ticket = pk
         self.later(
             3,
             3,
@@ -256,6 +258,13 @@ class _Player:
             severity=Severity.S3,
         )
         self.history.tickets.append(ticket)
+
+    def stand_down_old_fires(self) -> None:
+        """The present has one live fire. A history ticket that caught fire in the last
+        hours (whose resolution would come after now) had its fire stood down already."""
+        live = getattr(self, "live_fire_ticket", None)
+        for ticket in Ticket.objects.filter(fire_open=True).exclude(pk=live):
+            fire.close_fire_calls(actor=None, ticket=ticket)
 
     def play(self) -> None:
         next_sweep = self.clock.at + dt.timedelta(hours=1)
