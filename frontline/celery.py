@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
 
@@ -19,3 +21,15 @@ app.autodiscover_tasks(related_name="tasks_reports")
 def ping() -> str:
     """Round-trip check used by health checks and the broker integration tests."""
     return "pong"
+
+
+@worker_ready.connect
+def _relay_on_start(sender=None, **kwargs) -> None:
+    """A worker that starts after an outage publishes what waited in the job outbox
+    at once, not at the next beat tick (and only once, whichever worker is first)."""
+    from frontline.jobs.tasks import relay_pending
+
+    try:
+        relay_pending.apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - the beat job relays again within 30 s
+        logging.getLogger(__name__).warning("could not queue the job relay at start")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "frontline.core",
+    "frontline.jobs",
     "frontline.accounts",
     "frontline.sites",
     "frontline.notifications",
@@ -196,8 +197,14 @@ REDIS_URL = env_str("REDIS_URL", "")
 MQTT_URL = env_str("MQTT_URL", "")
 
 if REDIS_URL:
+    # A cache that answers "miss" when Redis is down (frontline/core/cache.py): pages,
+    # throttles and sessions keep working; short timeouts so a dead Redis costs little.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "frontline.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -211,6 +218,33 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker killed mid-job (OOM, SIGKILL, lost machine) leaves its message unacknowledged:
+# the broker hands it out again (see docs/reliability.md; jobs guard their side effects).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Publishing must never hold a web request for long: a short connect timeout, one quick
+# retry; what cannot be published waits in the job outbox (frontline/jobs).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest job (a plan run): an unacknowledged message comes back
+    # after this many seconds.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Seconds a job stays in the outbox before the relay publishes it (the commit hook
+# normally has already); jobs.relay_pending runs this often.
+JOBS_RELAY_AFTER_S = env_int("JOBS_RELAY_AFTER_S", 5)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The daily issue report is emailed to managers at this time of day (Asia/Shanghai).
 DESK_DAILY_REPORT_HOUR = env_int("DESK_DAILY_REPORT_HOUR", 8)
@@ -260,6 +294,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "incentives-award-points": {
         "task": "frontline.incentives.tasks.award_points",
         "schedule": 5 * 60,
+    },
+    "jobs-relay-pending": {
+        "task": "frontline.jobs.tasks.relay_pending",
+        "schedule": 30,
     },
     "desk-daily-report": {
         "task": "frontline.desk.tasks_reports.email_daily_report",
