@@ -7,6 +7,7 @@ from frontline import views
 from frontline.accounts.forms import LoginForm
 from frontline.accounts.views import ThrottledPasswordResetView
 from frontline.core import views as core_views
+from frontline.core.metrics import metrics_view
 
 api_v1 = [
     path("", include("frontline.accounts.api_urls")),
@@ -25,6 +26,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("favicon.ico", core_views.favicon),
     path("i18n/set-language/", core_views.set_language, name="set-language"),
     path(
@@ -39,6 +41,7 @@ urlpatterns = [
     path("people/", include("frontline.accounts.urls")),
     path("", include("frontline.sites.urls")),
     path("", include("frontline.desk.urls")),
+    path("", include("frontline.sync.pwa")),
     path("", include("frontline.field.urls")),
     path("dispatch/", include("frontline.dispatch.urls")),
     path("inspections/", include("frontline.inspections.urls")),

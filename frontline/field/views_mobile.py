@@ -40,6 +40,9 @@ from frontline.field.states import ASSIGNED_STATUSES, ChecklistResult, OfferStat
 from frontline.field.states import WorkOrderStatus as W
 
 PING_SECONDS = 180
+# A job in one of these states renders every later step too (hidden): offline, the phone
+# moves the job on from what it queued (sync/outbox.js) with the page's own markup.
+LIVE_STATUSES = (W.DISPATCHED, W.ACCEPTED, W.EN_ROUTE, W.ON_SITE)
 
 
 def position_url() -> str:
@@ -236,6 +239,7 @@ def job_context(request, job, bound=None) -> dict:
     pending = sum(1 for item in checklist if item.result == ChecklistResult.PENDING)
     return {
         "job": job,
+        "live": job.status in LIVE_STATUSES,
         "skills": list(WorkOrderSkill.objects.filter(work_order=job).select_related("skill")),
         "checklist": checklist,
         "pending_count": pending,

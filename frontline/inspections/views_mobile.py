@@ -182,6 +182,7 @@ def round_data(rnd: Round) -> dict:
     return {
         "round": {
             "id": rnd.pk,
+            "label": f"{rnd.route.code} {timezone.localtime(rnd.window_start):%m-%d %H:%M}",
             "status": rnd.status,
             "offered": rnd.offered,
             "assigned": rnd.assignee_id is not None,
@@ -228,6 +229,17 @@ def screen_strings() -> dict:
         "all_done": _("All checkpoints done: finish the round."),
         "pick_reason": _("Choose a reason."),
         "photo_taken": _("Photo ready"),
+        "saved_offline": _("Saved on this phone: %(code)s. It is sent when the signal is back."),
+        "skipped_offline": _("Skip saved on this phone: %(code)s."),
+        "finished_offline": _("Round finished on this phone: the score comes when it syncs."),
+        "claim_offline": _(
+            "Claiming a round needs a connection: try again when you have a signal."
+        ),
+        "waiting": _("Waiting to sync"),
+        "kind_start_round": _("Start round"),
+        "kind_record_visit": _("Checkpoint"),
+        "kind_skip_point": _("Skip checkpoint"),
+        "kind_finish_round": _("Finish round"),
     }
     words.update({f"part_{key}": label for key, label in QUALITY_PARTS.items()})
     return {key: str(value) for key, value in words.items()}

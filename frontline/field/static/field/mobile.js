@@ -212,6 +212,221 @@
     timer = window.setInterval(ping, seconds * 1000);
   }
 
+  // ------------------------------------------------------------ offline (sync/outbox.js)
+  //
+  // Online, the job's forms post as always. Offline — or while earlier steps of this job
+  // still wait in the outbox, so that nothing overtakes them — a step is queued with the
+  // phone's time and the page moves on by itself: the page already holds every later
+  // step's markup (hidden), so the next one is shown as the server would render it.
+
+  var NEXT_STATUS = {
+    accept: "accepted", reject: "rejected", start_travel: "en_route", check_in: "on_site", complete: "completed"
+  };
+  var WORK_ORDER_KINDS = ["accept", "reject", "start_travel", "check_in", "checklist", "sign", "complete"];
+  var CHOICE_COLOUR = { ok: "success", failed: "danger", not_applicable: "secondary" };
+
+  function fmt(text, values) {
+    return String(text || "").replace(/%\((\w+)\)s/g, function (_, key) {
+      return values && values[key] !== undefined ? String(values[key]) : "";
+    });
+  }
+
+  function setupOfflineJob(outbox) {
+    var summary = document.querySelector("[data-offline-job]");
+    if (!summary) { return; }
+    var jobId = Number(summary.getAttribute("data-offline-job"));
+    var serverStatus = summary.getAttribute("data-status");
+    var queued = [];
+    var flash = document.querySelector("[data-offline-flash]");
+
+    function say(text) {
+      if (!flash) { return; }
+      flash.textContent = text;
+      flash.hidden = !text;
+      if (text) { flash.scrollIntoView({ block: "start" }); }
+    }
+
+    function showStatus(status) {
+      document.querySelectorAll("[data-when]").forEach(function (node) {
+        node.hidden = node.getAttribute("data-when").split(" ").indexOf(status) === -1;
+      });
+      document.body.setAttribute("data-job-status", status);
+    }
+
+    function showAnswer(item, result) {
+      item.setAttribute("data-result", result);
+      item.querySelectorAll("button[name=result]").forEach(function (button) {
+        var colour = CHOICE_COLOUR[button.value] || "secondary";
+        var on = button.value === result;
+        button.classList.toggle("btn-" + colour, on);
+        button.classList.toggle("btn-outline-" + colour, !on);
+        if (on) { button.setAttribute("aria-pressed", "true"); } else { button.removeAttribute("aria-pressed"); }
+      });
+    }
+
+    function openItems() {
+      return document.querySelectorAll("[data-testid=checklist-item][data-result=pending]").length;
+    }
+
+    function apply() {
+      var status = serverStatus;
+      var completed = null;
+      queued.forEach(function (row) {
+        if (NEXT_STATUS[row.kind]) { status = NEXT_STATUS[row.kind]; }
+        if (row.kind === "complete") { completed = row; }
+        if (row.kind === "checklist") {
+          var item = document.querySelector("[data-testid=checklist-item][data-item-id='" + row.data.item + "']");
+          if (item) { showAnswer(item, row.data.result); }
+        }
+      });
+      showStatus(status);
+      var open = document.querySelector("[data-testid=checklist-open]");
+      if (open) { open.textContent = fmt(open.getAttribute("data-msg-open"), { n: openItems() }); }
+      var hint = document.querySelector("[data-open-hint]");
+      if (hint && queued.length) {
+        hint.hidden = openItems() === 0;
+        hint.textContent = hint.getAttribute("data-msg-open-hint");
+      }
+      if (completed) {
+        var at = new Date(completed.device_at);
+        var when = document.querySelector("[data-completed-at]");
+        if (when) { when.textContent = ("0" + (at.getMonth() + 1)).slice(-2) + "-" + ("0" + at.getDate()).slice(-2) + " " + ("0" + at.getHours()).slice(-2) + ":" + ("0" + at.getMinutes()).slice(-2); }
+        var done = document.querySelector("[data-done-summary]");
+        if (done) { done.textContent = completed.data.resolution_code || ""; }
+      }
+      var waiting = document.querySelector("[data-job-waiting]");
+      if (waiting) {
+        waiting.hidden = !queued.length;
+        waiting.textContent = fmt(waiting.getAttribute("data-msg"), { n: queued.length });
+      }
+    }
+
+    function refresh() {
+      return outbox.pending(function (row) {
+        return row.target === jobId && WORK_ORDER_KINDS.indexOf(row.kind) !== -1;
+      }).then(function (rows) { queued = rows; apply(); });
+    }
+
+    function value(form, name) {
+      var field = form.querySelector("[name='" + name + "']");
+      return field ? String(field.value || "").trim() : "";
+    }
+
+    function position(form, data) {
+      var lat = value(form, "latitude");
+      var lon = value(form, "longitude");
+      if (lat && lon) { data.latitude = lat; data.longitude = lon; }
+      return data;
+    }
+
+    // The step's data as the sync endpoint takes it (the online verb's fields); null
+    // when the form still needs something (the reason is shown).
+    function collect(form, kind, submitter) {
+      if (kind === "accept") { return {}; }
+      if (kind === "reject") {
+        var reason = value(form, "reject-reason");
+        if (!reason) { say(summary.getAttribute("data-msg-reason-needed")); return null; }
+        return { reason: reason };
+      }
+      if (kind === "start_travel") { return position(form, {}); }
+      if (kind === "check_in") { return position(form, {}); }
+      if (kind === "checklist") {
+        if (!submitter || submitter.name !== "result") { return null; }
+        var answer = { item: Number(value(form, "item")), result: submitter.value };
+        if (value(form, "note")) { answer.note = value(form, "note"); }
+        return answer;
+      }
+      if (kind === "sign") {
+        var name = value(form, "signed_by");
+        if (!name) { say(summary.getAttribute("data-msg-name-needed")); return null; }
+        return { signature: value(form, "signature"), signed_by: name };
+      }
+      if (kind === "complete") {
+        if (openItems()) {
+          var hint = document.querySelector("[data-open-hint]");
+          if (hint) { hint.hidden = false; hint.textContent = hint.getAttribute("data-msg-open-hint"); }
+          return null;
+        }
+        var ftf = value(form, "first_time_fix");
+        return position(form, {
+          resolution_code: value(form, "resolution_code"),
+          resolution_notes: value(form, "resolution_notes"),
+          parts_used: value(form, "parts_used"),
+          first_time_fix: ftf === "yes" ? true : ftf === "no" ? false : null
+        });
+      }
+      return null;
+    }
+
+    function queuePhoto(form) {
+      var input = form.querySelector("input[type=file]");
+      var file = input && input.files && input.files[0];
+      if (!file) { return; }
+      var last = queued.length ? queued[queued.length - 1].client_id : null;
+      outbox.queueUpload({
+        purpose: "work_order_photo", target: { work_order: jobId }, blob: file, filename: file.name,
+        label: form.getAttribute("data-offline-label"), after: last
+      }).then(function () {
+        form.reset();
+        say(summary.getAttribute("data-msg-photo-queued"));
+      });
+    }
+
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented) { return; }
+      if (form.hasAttribute("data-online-only") && outbox.isOffline()) {
+        event.preventDefault();
+        say(form.getAttribute("data-msg-online-only"));
+        return;
+      }
+      var kind = form.getAttribute("data-offline-kind");
+      if (!kind || (!outbox.isOffline() && !queued.length)) { return; }
+      event.preventDefault();
+      if (kind === "photo") { queuePhoto(form); return; }
+      var data = collect(form, kind, event.submitter);
+      if (data === null) { return; }
+      outbox.queue({ kind: kind, target: jobId, data: data, label: form.getAttribute("data-offline-label") })
+        .then(refresh)
+        .then(function () { say(summary.getAttribute("data-msg-queued")); });
+    });
+
+    outbox.onChange(function (event) {
+      // Sent: show what the server now says (refusals stay listed in the outbox bar).
+      if (event.type === "synced" && queued.length && !outbox.isOffline()) {
+        outbox.pending(function (row) { return row.target === jobId; }).then(function (rows) {
+          if (!rows.length) { window.location.reload(); }
+        });
+      }
+    });
+    refresh();
+  }
+
+  function setupOfflineToday(outbox) {
+    var list = document.querySelector("ol[data-msg-waiting]");
+    if (!list) { return; }
+    function show() {
+      outbox.pending().then(function (rows) {
+        list.querySelectorAll("[data-job-id]").forEach(function (card) {
+          var id = Number(card.getAttribute("data-job-id"));
+          var n = rows.filter(function (row) { return row.target === id && WORK_ORDER_KINDS.indexOf(row.kind) !== -1; }).length;
+          var badge = card.querySelector("[data-job-pending]");
+          if (!badge) {
+            badge = document.createElement("div");
+            badge.className = "small text-primary px-3 pb-2";
+            badge.setAttribute("data-job-pending", "");
+            badge.setAttribute("data-testid", "job-pending");
+            card.insertBefore(badge, card.querySelector(".card-footer"));
+          }
+          badge.hidden = !n;
+          badge.textContent = fmt(list.getAttribute("data-msg-waiting"), { n: n });
+        });
+      });
+    }
+    outbox.onChange(show);
+    show();
+  }
+
   // ------------------------------------------------------------ wiring
 
   document.querySelectorAll("form[data-geo]").forEach(setupGeoForm);
@@ -220,6 +435,10 @@
     if (!input.value) { input.value = uuid4(); }
   });
   setupPings();
+  if (window.FrontlineOutbox) {
+    setupOfflineJob(window.FrontlineOutbox);
+    setupOfflineToday(window.FrontlineOutbox);
+  }
 
   // One submit per tap: registered last, so it sees what the checks above prevented.
   document.addEventListener("submit", function (event) {

@@ -108,8 +108,13 @@
 
   // ------------------------------------------------------------ the round screen
 
+  var ROUND_KINDS = ["start_round", "record_visit", "skip_point", "finish_round"];
+
+  function outbox() { return window.FrontlineOutbox || null; }
+
   function RoundScreen(app, data, words) {
     this.app = app;
+    this.queued = [];
     this.data = data;
     this.words = words;
     this.status = data.round.status;
@@ -141,7 +146,99 @@
     this.renderList();
     this.syncState();
     if (this.status === "completed") { this.showResult(this.data.round); }
+    this.loadQueued();
   };
+
+  // ------------------------------------------------------------ offline (sync/outbox.js)
+  //
+  // Offline — or while earlier steps of this round still wait in the outbox, so nothing
+  // overtakes them — start, visits, skips and finish are queued with the phone's time
+  // and the visit's own client id; a visit's photos follow the data. A reload shows the
+  // queued steps again on top of the page the phone kept.
+
+  RoundScreen.prototype.viaOutbox = function () {
+    var box = outbox();
+    return !!box && (box.isOffline() || this.queued.length > 0);
+  };
+
+  RoundScreen.prototype.loadQueued = function () {
+    var self = this;
+    var box = outbox();
+    if (!box) { return; }
+    box.pending(function (row) {
+      return row.target === self.data.round.id && ROUND_KINDS.indexOf(row.kind) !== -1;
+    }).then(function (rows) {
+      self.queued = rows;
+      rows.forEach(function (row) { self.replay(row); });
+      self.renderList();
+      self.syncState();
+      self.showWaiting();
+    });
+    box.onChange(function (event) {
+      if (event.type !== "synced" || !self.queued.length || box.isOffline()) { return; }
+      box.pending(function (row) { return row.target === self.data.round.id; }).then(function (rows) {
+        if (!rows.length) { window.location.reload(); }
+      });
+    });
+  };
+
+  // What a queued step changed, shown again.
+  RoundScreen.prototype.replay = function (row) {
+    if (row.kind === "start_round" && this.status === "scheduled") { this.status = "in_progress"; }
+    if (row.kind === "record_visit" || row.kind === "skip_point") {
+      var cp = this.byId(row.local && row.local.checkpoint);
+      if (cp) { cp.done = { status: row.kind === "skip_point" ? "skipped" : "visited", recorded_at: row.device_at, queued: true }; }
+      if (this.status === "scheduled") { this.status = "in_progress"; }
+    }
+    if (row.kind === "finish_round") {
+      this.status = "completed";
+      this.banner(this.words.finished_offline, "info");
+    }
+  };
+
+  RoundScreen.prototype.showWaiting = function () {
+    this.app.setAttribute("data-queued", String(this.queued.length));
+  };
+
+  RoundScreen.prototype.enqueue = function (kind, step) {
+    var self = this;
+    return outbox().queue({
+      kind: kind, target: this.data.round.id, data: step.data, client_id: step.clientId,
+      device_at: step.at, label: this.data.round.label + (step.cp ? " · " + step.cp.code : "") + " · " + (this.words["kind_" + kind] || kind),
+      local: step.cp ? { checkpoint: step.cp.id } : null
+    }).then(function (row) {
+      var files = step.files || [];
+      return Promise.all(files.map(function (f) {
+        return outbox().queueUpload({
+          purpose: "reading_photo", target: { round: self.data.round.id, checkpoint: step.cp.id, item: f.item },
+          blob: f.file, filename: f.file.name, after: row.client_id, device_at: step.at,
+          label: row.label
+        });
+      })).then(function () {
+        self.queued.push(row);
+        self.showWaiting();
+        return { ok: true, queued: true, status: 202, body: {} };
+      });
+    });
+  };
+
+  // Online as before; offline (or when the request never reached the server) queued.
+  RoundScreen.prototype.send = function (kind, url, body, step) {
+    var self = this;
+    if (this.viaOutbox()) { return this.enqueue(kind, step); }
+    return post(url, body).then(function (res) {
+      if (res.status !== 0 || !outbox()) { return res; }
+      return self.enqueue(kind, step);
+    });
+  };
+
+  function envelopeFree(payload) {
+    var data = {};
+    Object.keys(payload).forEach(function (key) {
+      if (key !== "client_id" && key !== "recorded_at" && payload[key] !== null && payload[key] !== undefined) { data[key] = payload[key]; }
+    });
+    return data;
+  }
 
   RoundScreen.prototype.byId = function (id) {
     for (var i = 0; i < this.points.length; i += 1) { if (this.points[i].id === id) { return this.points[i]; } }
@@ -208,10 +305,11 @@
       var skipped = cp.done.status === "skipped";
       list.appendChild(el("li", {
         "class": "list-group-item d-flex align-items-center gap-2 text-muted", "data-testid": "checkpoint-done",
-        "data-code": cp.code, "data-status": cp.done.status
+        "data-code": cp.code, "data-status": cp.done.status, "data-queued": cp.done.queued ? "1" : null
       }, [
         el("i", { "class": "bi " + (skipped ? "bi-skip-forward text-warning" : "bi-check-circle-fill text-success"), "aria-hidden": "true" }),
-        el("code", { text: cp.code }), document.createTextNode(cp.name)
+        el("code", { text: cp.code }), document.createTextNode(cp.name),
+        cp.done.queued ? el("i", { "class": "bi bi-cloud-arrow-up ms-auto text-primary", title: self.words.waiting, "aria-label": self.words.waiting }) : null
       ]));
     });
   };
@@ -437,12 +535,15 @@
       });
       got.files.forEach(function (f) { body.append("photo_" + f.item, f.file); });
     }
+    var data = envelopeFree(payload);
+    if (got.files.length) { data.photos_to_follow = got.files.map(function (f) { return f.item; }); }
+    var step = { data: data, clientId: current.clientId, at: payload.recorded_at, cp: current.cp, files: got.files };
     this.busy = true;
     this.setBusy(true);
-    post(this.data.urls.visits, body).then(function (res) {
+    this.send("record_visit", this.data.urls.visits, body, step).then(function (res) {
       self.busy = false;
       self.setBusy(false);
-      if (res.ok) { self.done(current.cp, "visited", res.body); return; }
+      if (res.ok) { self.done(current.cp, "visited", res.queued ? null : res.body, res.queued); return; }
       self.showErrors(res);
     });
   };
@@ -459,9 +560,10 @@
     });
     delete payload.scanned;
     this.busy = true;
-    post(this.data.urls.skip, payload).then(function (res) {
+    var step = { data: envelopeFree(payload), clientId: current.skipId, at: payload.recorded_at, cp: current.cp };
+    this.send("skip_point", this.data.urls.skip, payload, step).then(function (res) {
       self.busy = false;
-      if (res.ok) { self.done(current.cp, "skipped", res.body); return; }
+      if (res.ok) { self.done(current.cp, "skipped", res.queued ? null : res.body, res.queued); return; }
       var fields = (res.body && res.body.fields) || {};
       var first = fields.reason || fields.note || fields.checkpoint;
       self.q("[data-skip-error]").textContent = first ? first[0] : "";
@@ -474,8 +576,8 @@
     if (button) { button.disabled = on; }
   };
 
-  RoundScreen.prototype.done = function (cp, status, visit) {
-    cp.done = { status: status, recorded_at: (visit && visit.recorded_at) || new Date().toISOString() };
+  RoundScreen.prototype.done = function (cp, status, visit, queued) {
+    cp.done = { status: status, recorded_at: (visit && visit.recorded_at) || new Date().toISOString(), queued: !!queued };
     if (this.status === "scheduled") { this.status = "in_progress"; }
     this.current = null;
     this.finishArmed = false;
@@ -483,7 +585,8 @@
     this.renderList();
     this.syncState();
     var next = this.remaining()[0];
-    this.banner(fmt(this.words[status === "skipped" ? "skipped" : "saved"], { code: cp.code }) +
+    var said = queued ? (status === "skipped" ? "skipped_offline" : "saved_offline") : (status === "skipped" ? "skipped" : "saved");
+    this.banner(fmt(this.words[said], { code: cp.code }) +
       (next ? "" : " " + this.words.all_done), "success");
     if (next) { this.open(next, { auto: true }); }
   };
@@ -536,6 +639,7 @@
     if (action === "scan-stop") { this.scanner().stop(); return; }
     if (action === "skip") { this.skip(); return; }
     if (action === "claim") {
+      if (outbox() && outbox().isOffline()) { this.banner(this.words.claim_offline, "warning"); return; }
       button.disabled = true;
       post(this.data.urls.claim, {}).then(function (res) {
         button.disabled = false;
@@ -550,7 +654,8 @@
     }
     if (action === "start") {
       button.disabled = true;
-      post(this.data.urls.start, { at: new Date().toISOString() }).then(function (res) {
+      var at = new Date().toISOString();
+      this.send("start_round", this.data.urls.start, { at: at }, { data: {}, at: at }).then(function (res) {
         button.disabled = false;
         if (!res.ok) { self.showErrors(res); return; }
         self.status = "in_progress";
@@ -572,9 +677,19 @@
       return;
     }
     button.disabled = true;
-    post(this.data.urls.finish, { at: new Date().toISOString() }).then(function (res) {
+    var at = new Date().toISOString();
+    this.send("finish_round", this.data.urls.finish, { at: at }, { data: {}, at: at }).then(function (res) {
       button.disabled = false;
       if (!res.ok) { self.finishArmed = false; self.showErrors(res); return; }
+      if (res.queued) {
+        self.status = "completed";
+        self.current = null;
+        self.q("[data-checkpoint-panel]").classList.add("d-none");
+        self.banner(self.words.finished_offline, "info");
+        self.renderList();
+        self.syncState();
+        return;
+      }
       self.status = res.body.status || "completed";
       self.current = null;
       self.q("[data-checkpoint-panel]").classList.add("d-none");
