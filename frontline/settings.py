@@ -6,10 +6,12 @@ In production, ``manage.py check --deploy`` must report nothing.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from celery.schedules import crontab
 
+from frontline.core.logging import logging_config
 from frontline.env import (
     EnvError,
     database_from_url,
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "frontline.core.middleware.RequestSizeLimitMiddleware",
     "frontline.core.middleware.RequestIdMiddleware",
+    "frontline.core.middleware.RequestLogMiddleware",
     "frontline.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -398,6 +401,8 @@ if env_bool("TRUST_PROXY_HEADERS", False):
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancer probes and Prometheus talk to gunicorn directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -406,27 +411,23 @@ if PRODUCTION:
     if not ALLOWED_HOSTS:
         raise EnvError("ALLOWED_HOSTS must list the host names served in production")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "frontline.core.logging.RequestIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # axes logs every sign-in at INFO; failures and lockouts are WARNING.
-        "axes": {"level": "WARNING"},
-    },
-}
+# LOG_FORMAT: json (one object per line with the request id; the production default)
+# or text. See frontline/core/logging.py for the fields.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise EnvError("LOG_FORMAT must be json or text")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+# Celery workers log through LOGGING above instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics (Prometheus): answered to a direct connection from these addresses or
+# networks, or to `Authorization: Bearer <METRICS_TOKEN>`; a 404 to anyone else.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+try:
+    [ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_IPS]
+except ValueError as exc:
+    raise EnvError(f"METRICS_ALLOWED_IPS: {exc}") from exc
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 if FRONTLINE_ENV == "test":
     # Fast hashing in tests only; the production list above stays Argon2-first.

@@ -1,16 +1,25 @@
-"""Cross-cutting HTTP middleware: request ids and the Content-Security-Policy."""
+"""Cross-cutting HTTP middleware: request ids, the request log and metrics, the CSP."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
 
+from frontline.core import metrics
 from frontline.core.logging import request_id_var
+
+request_log = logging.getLogger("frontline.request")
+# URL arguments whose values are secrets (password-reset links, public tokens): the
+# logged path shows them as [redacted].
+_SECRET_KWARGS = ("token", "secret", "key", "uid", "password")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -35,6 +44,66 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+def _user_id(request):
+    """The signed-in user's id, without loading a session nobody looked at."""
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
+def _loggable_path(request) -> str:
+    """The path without its query string, secret URL arguments redacted."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    for name, value in match.kwargs.items() if match else ():
+        if any(word in name.lower() for word in _SECRET_KWARGS) and str(value):
+            path = path.replace(str(value), "[redacted]")
+    return path
+
+
+class RequestLogMiddleware:
+    """One log line and one latency observation per request (see core/metrics.py).
+
+    The line has the method, the path (never the query string, which may carry a
+    token), the route name, the status, the duration and the user's id; never
+    headers. Probes and scrapes (/healthz, /metrics) are logged at DEBUG and not timed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        route = metrics.route_name(request)
+        untimed = route in metrics.UNTIMED_ROUTES
+        if not untimed:
+            metrics.observe_request(
+                route=route, method=request.method, status=response.status_code, seconds=seconds
+            )
+        duration_ms = round(seconds * 1000, 1)
+        path = _loggable_path(request)
+        request_log.log(
+            logging.DEBUG if untimed else logging.INFO,
+            "%s %s %s %.1f ms",
+            request.method,
+            path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": _user_id(request),
+            },
+        )
         return response
 
 
