@@ -24,6 +24,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from frontline import jobs
 from frontline.accounts.roles import Cap
 from frontline.core import audit
 from frontline.core.deletion import erase
@@ -88,7 +89,7 @@ def _recompute_after_commit(scopes: Iterable[tuple[int, str]]) -> None:
     unique = sorted({(int(p), str(s)) for p, s in scopes})
     if unique:
         payload = [list(scope) for scope in unique]
-        transaction.on_commit(lambda: recompute_policy_tickets.delay(payload))
+        jobs.enqueue(recompute_policy_tickets, args=[payload])
 
 
 # ---------------------------------------------------------------- policies

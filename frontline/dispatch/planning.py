@@ -244,24 +244,13 @@ def start_plan(*, actor, day, team=None, time_limit_s=30, auto_apply=False) -> P
             created_by=actor,
             message=_("Waiting for a worker…"),
         )
-        transaction.on_commit(lambda: _enqueue(plan.pk))
+        # Through the job outbox: when the broker is down the run waits, queued, and
+        # starts when it is back (fail_stale_runs gives up on it after an hour).
+        from frontline import jobs
+        from frontline.dispatch.tasks import run_plan
+
+        jobs.enqueue(run_plan, args=[plan.pk], key=f"dispatch.plan:{plan.pk}")
     return plan
-
-
-def _enqueue(plan_id: int) -> None:
-    """Hand the run to a worker; when the job queue cannot be reached, say so on the run
-    rather than leave it queued for ever."""
-    from frontline.dispatch.tasks import run_plan
-
-    try:
-        run_plan.delay(plan_id)
-    except Exception:  # noqa: BLE001 - any broker failure ends the same way
-        logger.exception("Plan run %s could not be queued", plan_id)
-        PlanRun.objects.filter(pk=plan_id, status=PlanStatus.QUEUED).update(
-            status=PlanStatus.FAILED,
-            error=_("The job queue cannot be reached; start the plan again later."),
-            finished_at=timezone.now(),
-        )
 
 
 class _Reporter:

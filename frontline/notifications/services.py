@@ -283,15 +283,17 @@ def _queue(mails: list[OutboundEmail], *, one_task_per_email: bool = True) -> No
     if one_task_per_email:
         for pk in ids:
             transaction.on_commit(partial(tasks.send_email.delay, pk), robust=True)
-    elif ids:
-        transaction.on_commit(partial(_hand_over, sorted(ids)), robust=True)
+    else:
+        _hand_over(sorted(ids))
 
 
 def _hand_over(ids: list[int]) -> None:
+    """Many emails: one outbox job per chunk, published after commit (jobs.enqueue)."""
+    from frontline import jobs
     from frontline.notifications import tasks
 
     for start in range(0, len(ids), EMAIL_TASK_CHUNK):
-        tasks.send_emails.delay(ids[start : start + EMAIL_TASK_CHUNK])
+        jobs.enqueue(tasks.send_emails, args=[ids[start : start + EMAIL_TASK_CHUNK]])
 
 
 # ---------------------------------------------------------------- the inbox

@@ -288,17 +288,22 @@ def test_only_dispatchers_plan_and_apply(cast, day, role, django_capture_on_comm
     assert PlanRun.objects.get().status == PlanStatus.DONE
 
 
-def test_a_broker_failure_fails_the_run_instead_of_leaving_it_queued(
-    cast, monkeypatch, django_capture_on_commit_callbacks
+def test_a_broker_failure_leaves_the_run_queued_until_the_relay_hands_it_over(
+    cast, day, django_capture_on_commit_callbacks
 ):
-    from frontline.dispatch import tasks
+    from frontline import jobs
+    from frontline.jobs.models import OutboxJob
+    from frontline.jobs.testing import CLOSED_BROKER, broker_at
 
-    def down(*args, **kwargs):
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(tasks.run_plan, "delay", down)
-    plan = _run(django_capture_on_commit_callbacks, cast.dispatcher)
-    assert plan.status == PlanStatus.FAILED and "job queue cannot be reached" in plan.error
+    # Given the broker is down, when a dispatcher starts a plan, the plan waits queued
+    with broker_at(CLOSED_BROKER):
+        plan = _run(django_capture_on_commit_callbacks, cast.dispatcher)
+    assert plan.status == PlanStatus.QUEUED
+    assert OutboxJob.objects.get().status == "pending"
+    # and once the broker is back the relay hands it to a worker, which plans it
+    assert jobs.relay_pending(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DONE and OutboxJob.objects.get().status == "done"
 
 
 def test_a_day_nobody_works_leaves_everything_out(cast, django_capture_on_commit_callbacks):

@@ -1,0 +1,23 @@
+"""Test helpers: point the Celery app at a broker (or at none) for a while."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Nothing listens on port 1: a connection is refused at once.
+CLOSED_BROKER = "redis://127.0.0.1:1/0"
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Publish for real (not eagerly) to ``url`` inside the block."""
+    from frontline.celery import app
+
+    changes = {"task_always_eager": False, "broker_url": url, "broker_write_url": None}
+    saved = {name: app.conf[name] for name in changes}
+    app.conf.update(changes)
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
