@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
@@ -23,9 +24,17 @@ def record(
     body: str = "",
     data: dict[str, Any] | None = None,
     position: tuple | None = None,
+    at=None,
 ) -> WorkOrderEvent:
-    """Append one event (inside the service's transaction). ``body`` is kept as plain text."""
+    """Append one event (inside the service's transaction). ``body`` is kept as plain text.
+
+    ``at``: the device's time for work done offline (``occurred_at``; ``created_at`` stays
+    the receipt time). A device time more than a minute before the order's previous event
+    is kept as given, and the event is flagged ``device_clock_behind`` in its (internal)
+    data: the timeline keeps the order the server received it in."""
     lat, lon = position if position else (None, None)
+    if at is not None:
+        data = {**(data or {}), **_behind(work_order, at)}
     return WorkOrderEvent.objects.create(
         work_order=work_order,
         kind=kind,
@@ -35,7 +44,22 @@ def record(
         data=data or {},
         latitude=lat,
         longitude=lon,
+        occurred_at=at,
     )
+
+
+CLOCK_TOLERANCE = dt.timedelta(minutes=1)
+
+
+def _behind(work_order: WorkOrder, at) -> dict:
+    last = (
+        WorkOrderEvent.objects.filter(work_order=work_order)
+        .order_by("-created_at", "-id")
+        .values_list("occurred_at", "created_at")
+        .first()
+    )
+    previous = (last[0] or last[1]) if last else None
+    return {"device_clock_behind": True} if previous and at < previous - CLOCK_TOLERANCE else {}
 
 
 def illegal(work_order: WorkOrder, new_status: str) -> Conflict:

@@ -1,10 +1,20 @@
 """The engineer's verbs: accept or reject, travel, check in, checklist, photos, signature,
-complete; and the dispatcher's close, cancel, hold and resume."""
+complete; and the dispatcher's close, cancel, hold and resume.
+
+The engineer's verbs take ``at``: the device's time when the work was done offline and
+synced later (``frontline.sync``); None (the online path) is now. A device time is kept
+as the phone reported it on the order's fields (``accepted_at``, ``checked_in_at`` …) and
+as the event's ``occurred_at`` (its ``created_at`` stays the receipt time), within the
+same bounds rounds use: more than five minutes ahead of the server or more than 30 days
+back is refused (``fields["at"]``). One earlier than the order's previous event is kept
+and flagged (see ``events.record``), not clamped: field times are the engineer's record.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -28,6 +38,8 @@ W = WorkOrderStatus
 IMAGE_TYPES = {uploads.PNG, uploads.JPEG, uploads.WEBP}
 SIGNATURE_MAX_BYTES = 512 * 1024
 MAX_PHOTOS = 30
+FUTURE_SLACK = dt.timedelta(minutes=5)
+PAST_LIMIT = dt.timedelta(days=30)
 
 
 def check_in_radius_m() -> int:
@@ -50,6 +62,24 @@ def _own(actor, work_order) -> WorkOrder:
     return wo
 
 
+def _stamp(at) -> tuple[dt.datetime, dt.datetime | None]:
+    """(the time to store, the device time for the event or None): see the module doc."""
+    now = timezone.now()
+    if at is None:
+        return now, None
+    if not isinstance(at, dt.datetime):
+        raise ValidationFailed(fields={"at": [_("Give a date and time (ISO 8601).")]})
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + FUTURE_SLACK:
+        raise ValidationFailed(
+            fields={"at": [_("This time is in the future: check the phone's clock.")]}
+        )
+    if at < now - PAST_LIMIT:
+        raise ValidationFailed(fields={"at": [_("This time is too long ago.")]})
+    return at, at
+
+
 def _position(latitude, longitude, *, required: bool):
     if latitude in (None, "") and longitude in (None, ""):
         if required:
@@ -58,22 +88,25 @@ def _position(latitude, longitude, *, required: bool):
     return parse_position(latitude, longitude)
 
 
-def accept(*, actor, work_order) -> WorkOrder:
+def accept(*, actor, work_order, at: dt.datetime | None = None) -> WorkOrder:
+    when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
-        move(wo, W.ACCEPTED, accepted_at=timezone.now())
-        record(wo, EventKind.ACCEPTED, author=actor, public=True)
+        move(wo, W.ACCEPTED, accepted_at=when)
+        record(wo, EventKind.ACCEPTED, author=actor, public=True, at=device)
     return wo
 
 
-def reject(*, actor, work_order, reason) -> WorkOrder:
+def reject(*, actor, work_order, reason, at: dt.datetime | None = None) -> WorkOrder:
     """Give the order back to the queue with a reason; the dispatcher is told."""
     reason = _text(reason, "reason", 500, required=True)
+    _when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
         dispatcher_id = wo.created_by_id
         move(wo, W.REJECTED, assignee=None, planned_start=None, route_position=None, eta=None)
-        record(wo, EventKind.REJECTED, author=actor, body=reason, data={"engineer": actor.pk})
+        record(wo, EventKind.REJECTED, author=actor, body=reason, data={"engineer": actor.pk},
+               at=device)  # fmt: skip
         if dispatcher_id:
             notify(recipients=[wo.created_by], kind="work_order_rejected",
                    title=_("%(n)s was rejected and is back in the queue") % {"n": wo.number},
@@ -82,14 +115,15 @@ def reject(*, actor, work_order, reason) -> WorkOrder:
     return wo
 
 
-def start_travel(*, actor, work_order, latitude=None, longitude=None) -> WorkOrder:
+def start_travel(*, actor, work_order, latitude=None, longitude=None,
+                 at: dt.datetime | None = None) -> WorkOrder:  # fmt: skip
     """On the way: the customer's timeline shows it, with an ETA from the position."""
     position = _position(latitude, longitude, required=False)
+    when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
-        now = timezone.now()
-        move(wo, W.EN_ROUTE, started_travel_at=now)
-        record(wo, EventKind.EN_ROUTE, author=actor, public=True, position=position)
+        move(wo, W.EN_ROUTE, started_travel_at=when)
+        record(wo, EventKind.EN_ROUTE, author=actor, public=True, position=position, at=device)
     if position is not None:
         from frontline.field.engineers import record_position
 
@@ -97,26 +131,30 @@ def start_travel(*, actor, work_order, latitude=None, longitude=None) -> WorkOrd
     return wo
 
 
-def check_in(*, actor, work_order, latitude, longitude) -> WorkOrder:
+def check_in(*, actor, work_order, latitude, longitude,
+             at: dt.datetime | None = None) -> WorkOrder:  # fmt: skip
     """Arrive on site with a GPS position. Far from the site is allowed but flagged."""
     lat, lon = _position(latitude, longitude, required=True)
+    when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
         target = site_point(wo.site)
         distance = round(haversine_m(lat, lon, *target)) if target else None
         flagged = distance is not None and distance > check_in_radius_m()
-        move(wo, W.ON_SITE, checked_in_at=timezone.now(), check_in_latitude=lat,
+        move(wo, W.ON_SITE, checked_in_at=when, check_in_latitude=lat,
              check_in_longitude=lon, check_in_distance_m=distance, check_in_flagged=flagged,
              eta=None)  # fmt: skip
         record(wo, EventKind.CHECK_IN, author=actor, public=True, position=(lat, lon),
-               data={"distance_m": distance, "flagged": flagged})  # fmt: skip
+               data={"distance_m": distance, "flagged": flagged}, at=device)  # fmt: skip
     return wo
 
 
-def set_checklist_item(*, actor, work_order, item_id, result, note="") -> ChecklistItem:
+def set_checklist_item(*, actor, work_order, item_id, result, note="",
+                       at: dt.datetime | None = None) -> ChecklistItem:  # fmt: skip
     if result not in ChecklistResult.values or result == ChecklistResult.PENDING:
         raise ValidationFailed(fields={"result": [_("Choose OK, not OK or not applicable.")]})
     note = _text(note, "note", 500)
+    when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
         if wo.status != W.ON_SITE:
@@ -125,18 +163,21 @@ def set_checklist_item(*, actor, work_order, item_id, result, note="") -> Checkl
         if item is None:
             raise ValidationFailed(fields={"item": [_("No such checklist item.")]})
         ChecklistItem.objects.filter(pk=item.pk).update(
-            result=result, note=note, checked_by=actor, checked_at=timezone.now()
+            result=result, note=note, checked_by=actor, checked_at=when
         )
-        item.result, item.note = result, note
-        record(wo, EventKind.CHECKLIST, author=actor,
+        item.result, item.note, item.checked_at = result, note, when
+        record(wo, EventKind.CHECKLIST, author=actor, at=device,
                data={"item": item.pk, "label": item.label, "result": result})  # fmt: skip
     return item
 
 
-def add_photo(*, actor, work_order, file, caption="", client_id=None) -> WorkOrderPhoto:
+def add_photo(*, actor, work_order, file, caption="", client_id=None,
+              taken_at: dt.datetime | None = None) -> WorkOrderPhoto:  # fmt: skip
     """A photo from the camera: an image by its content, size-limited; a repeated
-    ``client_id`` (an offline retry) returns the first upload."""
+    ``client_id`` (an offline retry) returns the first upload. ``taken_at``: the phone's
+    time for a photo uploaded after an offline sync (bounded like ``at``)."""
     caption = _text(caption, "caption", 200)
+    _when, taken_at = _stamp(taken_at)
     if client_id not in (None, ""):
         try:
             client_id = uuid.UUID(str(client_id))
@@ -166,7 +207,8 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None) -> WorkOrd
             raise ValidationFailed(_("At most %(n)d photos per work order.") % {"n": MAX_PHOTOS})
         photo = WorkOrderPhoto(work_order=wo, name=checked.name, caption=caption,
                                content_type=checked.content_type, size=checked.size,
-                               client_id=client_id, uploaded_by=actor)  # fmt: skip
+                               client_id=client_id, uploaded_by=actor,
+                               taken_at=taken_at)  # fmt: skip
         photo.file.save("photo", checked.upload, save=False)
         try:
             with transaction.atomic():
@@ -181,7 +223,8 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None) -> WorkOrd
                     fields={"client_id": [_("This client id was used for another upload.")]}
                 )
             return existing
-        record(wo, EventKind.PHOTO, author=actor, data={"photo": photo.pk, "caption": caption})
+        record(wo, EventKind.PHOTO, author=actor, data={"photo": photo.pk, "caption": caption},
+               at=taken_at)  # fmt: skip
     return photo
 
 
@@ -201,31 +244,35 @@ def _signature_png(data_url) -> bytes:
     return data
 
 
-def sign(*, actor, work_order, signature, signed_by) -> WorkOrder:
+def sign(*, actor, work_order, signature, signed_by, at: dt.datetime | None = None) -> WorkOrder:
     """The customer signs on the engineer's screen (a PNG drawn on a canvas)."""
     signed_by = _text(signed_by, "signed_by", 120, required=True)
     data = _signature_png(signature)
+    when, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
         if wo.status != W.ON_SITE:
             raise Conflict(_("The customer signs on site."))
         wo.signature.save(f"{uuid.uuid4().hex}.png", ContentFile(data), save=False)
-        now = timezone.now()
         WorkOrder.objects.filter(pk=wo.pk).update(
-            signature=wo.signature.name, signed_by=signed_by, signed_at=now, updated_at=now
-        )
-        wo.signed_by, wo.signed_at = signed_by, now
-        record(wo, EventKind.SIGNATURE, author=actor, public=True, data={"signed_by": signed_by})
+            signature=wo.signature.name, signed_by=signed_by, signed_at=when,
+            updated_at=timezone.now(),
+        )  # fmt: skip
+        wo.signed_by, wo.signed_at = signed_by, when
+        record(wo, EventKind.SIGNATURE, author=actor, public=True, data={"signed_by": signed_by},
+               at=device)  # fmt: skip
     return wo
 
 
 def complete(*, actor, work_order, resolution_code, resolution_notes="", parts_used="",
-             first_time_fix=None, latitude=None, longitude=None) -> WorkOrder:  # fmt: skip
+             first_time_fix=None, latitude=None, longitude=None,
+             at: dt.datetime | None = None) -> WorkOrder:  # fmt: skip
     """Done on site: every checklist item answered, a resolution code; checks out."""
     code = _text(resolution_code, "resolution_code", 40, required=True)
     notes = _text(resolution_notes, "resolution_notes", 5000)
     parts = _text(parts_used, "parts_used", 2000)
     position = _position(latitude, longitude, required=False)
+    now, device = _stamp(at)
     with transaction.atomic():
         wo = _own(actor, work_order)
         if wo.status != W.ON_SITE:
@@ -239,13 +286,12 @@ def complete(*, actor, work_order, resolution_code, resolution_notes="", parts_u
             )
         if first_time_fix is None:
             first_time_fix = wo.revisit_of_id is None
-        now = timezone.now()
         lat, lon = position if position else (None, None)
         move(wo, W.COMPLETED, completed_at=now, checked_out_at=now, check_out_latitude=lat,
              check_out_longitude=lon, resolution_code=code, resolution_notes=notes,
              parts_used=parts, first_time_fix=bool(first_time_fix))  # fmt: skip
-        record(wo, EventKind.CHECK_OUT, author=actor, position=position)
-        record(wo, EventKind.COMPLETED, author=actor, public=True,
+        record(wo, EventKind.CHECK_OUT, author=actor, position=position, at=device)
+        record(wo, EventKind.COMPLETED, author=actor, public=True, at=device,
                data={"resolution_code": code, "first_time_fix": bool(first_time_fix)})  # fmt: skip
     return wo
 

@@ -103,7 +103,7 @@ class PhotoSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkOrderPhoto
         fields = ["id", "work_order", "name", "content_type", "size", "caption", "client_id",
-                  "uploaded_by", "created_at", "download_url"]  # fmt: skip
+                  "uploaded_by", "created_at", "taken_at", "download_url"]  # fmt: skip
         read_only_fields = fields
 
     def get_download_url(self, obj) -> str:
@@ -121,11 +121,16 @@ class EventSerializer(serializers.ModelSerializer):
     """A timeline event as operator staff see it: everything, internal notes included."""
 
     author_name = serializers.SerializerMethodField()
+    occurred_at = serializers.DateTimeField(
+        source="when", read_only=True,
+        help_text=_("When it happened: the phone's time for work synced from offline, else "
+                    "the same as created_at (when the server received it)."),
+    )  # fmt: skip
 
     class Meta:
         model = WorkOrderEvent
         fields = ["id", "work_order", "kind", "public", "author", "author_name", "body", "data",
-                  "latitude", "longitude", "created_at"]  # fmt: skip
+                  "latitude", "longitude", "created_at", "occurred_at"]  # fmt: skip
         read_only_fields = fields
 
     def get_author_name(self, obj) -> str:
@@ -163,10 +168,12 @@ class PublicEventSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     author_name = serializers.SerializerMethodField()
     detail = serializers.SerializerMethodField()
+    occurred_at = serializers.DateTimeField(source="when", read_only=True)
 
     class Meta:
         model = WorkOrderEvent
-        fields = ["id", "kind", "kind_label", "author_name", "body", "detail", "created_at"]
+        fields = ["id", "kind", "kind_label", "author_name", "body", "detail", "created_at",
+                  "occurred_at"]  # fmt: skip
         read_only_fields = fields
 
     def get_author_name(self, obj) -> str:

@@ -3,8 +3,8 @@
 An action's ``data`` is checked by the same request serializer the online verb uses,
 then the service is called with the engineer as actor. Where the service takes a time,
 it gets the device's (``device_at``): a round's start and finish, a visit's or a skip's
-``recorded_at``. The work-order services take no time and stamp the server's; the
-device's time stays on the ``SyncAction`` row beside the receipt time.
+``recorded_at``, and the work-order verbs' ``at`` (kept on the order's fields and as the
+event's ``occurred_at``). The ``SyncAction`` row keeps it beside the receipt time too.
 """
 
 from __future__ import annotations
@@ -71,40 +71,41 @@ def _order(wo: WorkOrder, **extra) -> dict:
 
 def accept(ctx: Context, wo: WorkOrder, data) -> dict:
     no_data(data)
-    return _order(field.accept(actor=ctx.actor, work_order=wo))
+    return _order(field.accept(actor=ctx.actor, work_order=wo, at=ctx.device_at))
 
 
 def reject(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.ReasonSerializer, data)
-    return _order(field.reject(actor=ctx.actor, work_order=wo, **body))
+    return _order(field.reject(actor=ctx.actor, work_order=wo, at=ctx.device_at, **body))
 
 
 def start_travel(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.OptionalPositionSerializer, data)
-    return _order(field.start_travel(actor=ctx.actor, work_order=wo, **body))
+    return _order(field.start_travel(actor=ctx.actor, work_order=wo, at=ctx.device_at, **body))
 
 
 def check_in(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.PositionSerializer, data)
-    done = field.check_in(actor=ctx.actor, work_order=wo, **body)
+    done = field.check_in(actor=ctx.actor, work_order=wo, at=ctx.device_at, **body)
     return _order(done, check_in_flagged=bool(done.check_in_flagged))
 
 
 def checklist(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.ChecklistAnswerSerializer, data)
     item = field.set_checklist_item(actor=ctx.actor, work_order=wo, item_id=body["item"],
-                                    result=body["result"], note=body.get("note", ""))  # fmt: skip
+                                    result=body["result"], note=body.get("note", ""),
+                                    at=ctx.device_at)  # fmt: skip
     return _order(wo, item=item.pk, result=item.result)
 
 
 def sign(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.SignSerializer, data)
-    return _order(field.sign(actor=ctx.actor, work_order=wo, **body))
+    return _order(field.sign(actor=ctx.actor, work_order=wo, at=ctx.device_at, **body))
 
 
 def complete(ctx: Context, wo: WorkOrder, data) -> dict:
     body = clean(field_s.CompleteSerializer, data)
-    return _order(field.complete(actor=ctx.actor, work_order=wo, **body))
+    return _order(field.complete(actor=ctx.actor, work_order=wo, at=ctx.device_at, **body))
 
 
 # ---------------------------------------------------------------- rounds

@@ -245,6 +245,12 @@ class WorkOrderEvent(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    occurred_at = models.DateTimeField(
+        _("done on the device at"),
+        null=True,
+        blank=True,
+        help_text=_("The phone's time for work synced from offline; empty when done online."),
+    )
 
     objects = WorkOrderEventQuerySet.as_manager()
 
@@ -264,6 +270,12 @@ class WorkOrderEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Work order events are append-only")
+
+    @property
+    def when(self):
+        """When it happened: the device's time for offline work, else the server's. The
+        timeline stays in the order the server received (``created_at``, ``id``)."""
+        return self.occurred_at or self.created_at
 
 
 class ChecklistItemQuerySet(models.QuerySet):
@@ -346,6 +358,9 @@ class WorkOrderPhoto(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    taken_at = models.DateTimeField(
+        _("taken at"), null=True, blank=True, help_text=_("The phone's time, for a synced photo.")
+    )
 
     objects = WorkOrderPhotoQuerySet.as_manager()
 

@@ -254,7 +254,10 @@ def test_only_engineers_sync(cast):
 # ---------------------------------------------------------------- device clocks
 
 
-def test_implausible_device_clocks_are_flagged_and_still_applied(cast, eng):
+def test_implausible_device_clocks_are_flagged_and_impossible_ones_refused(cast, eng):
+    # The work-order verbs keep the device's time within the rounds' bounds: a time in the
+    # future or a month old is refused (rejected, "at" named); one that went backwards in
+    # the batch is applied, and all three are flagged.
     now = timezone.now()
     orders = [order_for(cast, eng) for _ in range(4)]
     batch = sync(eng, [
@@ -263,7 +266,8 @@ def test_implausible_device_clocks_are_flagged_and_still_applied(cast, eng):
         act("accept", orders[2], at=now - dt.timedelta(minutes=30)),  # backwards in the batch
         act("accept", orders[3], at=now - dt.timedelta(days=31)),  # a month old
     ])  # fmt: skip
-    assert statuses(batch) == ["applied"] * 4
+    assert statuses(batch) == ["applied", "rejected", "applied", "rejected"]
+    assert "at" in batch.results[1].result["fields"] and "at" in batch.results[3].result["fields"]
     assert [o.clock_flagged for o in batch.results] == [False, True, True, True]
     rows = SyncAction.objects.order_by("batch_position")
     assert [r.clock_flagged for r in rows] == [False, True, True, True]
