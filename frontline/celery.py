@@ -26,10 +26,13 @@ def ping() -> str:
 @worker_ready.connect
 def _relay_on_start(sender=None, **kwargs) -> None:
     """A worker that starts after an outage publishes what waited in the job outbox
-    at once, not at the next beat tick (and only once, whichever worker is first)."""
+    at once, not at the next beat tick (several workers starting relay harmlessly:
+    SKIP LOCKED keeps two relays off the same row)."""
     from frontline.jobs.tasks import relay_pending
 
+    # To a queue this worker consumes, so that it (or a sibling) runs the relay.
+    consumed = list(getattr(app.amqp.queues, "consume_from", None) or ())
     try:
-        relay_pending.apply_async(retry=False)
+        relay_pending.apply_async(retry=False, queue=consumed[0] if consumed else None)
     except Exception:  # noqa: BLE001 - the beat job relays again within 30 s
         logging.getLogger(__name__).warning("could not queue the job relay at start")

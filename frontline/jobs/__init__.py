@@ -18,3 +18,9 @@ def relay_pending(**kwargs) -> int:
     from frontline.jobs.services import relay_pending as _relay
 
     return _relay(**kwargs)
+
+
+def publish_on_commit(task, *, args=()) -> None:
+    from frontline.jobs.services import publish_on_commit as _publish
+
+    _publish(task, args=args)

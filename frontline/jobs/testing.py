@@ -10,11 +10,14 @@ CLOSED_BROKER = "redis://127.0.0.1:1/0"
 
 
 @contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    """Publish for real (not eagerly) to ``url`` inside the block."""
+def broker_at(url: str, *, queue: str | None = None) -> Iterator[None]:
+    """Publish for real (not eagerly) to ``url`` inside the block, to ``queue`` when
+    given (tests that share a Redis keep their messages apart)."""
     from frontline.celery import app
 
     changes = {"task_always_eager": False, "broker_url": url, "broker_write_url": None}
+    if queue:
+        changes["task_default_queue"] = queue
     saved = {name: app.conf[name] for name in changes}
     app.conf.update(changes)
     try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -276,13 +275,14 @@ def _outbound(
 
 def _queue(mails: list[OutboundEmail], *, one_task_per_email: bool = True) -> None:
     ids = bulk.insert_emails(mails)
+    from frontline import jobs
     from frontline.notifications import tasks
 
-    # robust: a broker hiccup must not fail a committed request; the beat sweep
+    # A broker hiccup must not fail a committed request; the beat sweep
     # (send_pending_emails) picks the message up a minute later.
     if one_task_per_email:
         for pk in ids:
-            transaction.on_commit(partial(tasks.send_email.delay, pk), robust=True)
+            jobs.publish_on_commit(tasks.send_email, args=[pk])
     else:
         _hand_over(sorted(ids))
 

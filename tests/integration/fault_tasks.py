@@ -1,0 +1,16 @@
+"""A job for the worker-crash test, imported by the test's Celery worker (--include)."""
+
+from __future__ import annotations
+
+import time
+
+from celery import shared_task
+
+from frontline.notifications.models import OutboundEmail
+
+
+@shared_task(name="tests.integration.fault_tasks.queue_email_slowly")
+def queue_email_slowly(key: str, seconds: float) -> None:
+    """Queue one email (a side effect no retry may repeat), then take a while."""
+    OutboundEmail.objects.create(to="ops@example.com", subject=key, body="", dedupe_key=key)
+    time.sleep(seconds)

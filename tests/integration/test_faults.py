@@ -1,0 +1,293 @@
+"""Fault tests: Redis down, a worker killed mid-job, the database connection dropped
+mid-request, and the beat jobs catching up after downtime (docs/reliability.md).
+
+The first three need real servers (the integration marker: CI's PostgreSQL pass with
+Redis); the catch-up story needs neither and runs on every pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from frontline import jobs
+from frontline.dispatch.models import PlanRun, PlanStatus
+from frontline.dispatch.tests.factories_planning import TOMORROW, small_day
+from frontline.jobs.models import JobStatus, OutboxJob
+from frontline.jobs.testing import CLOSED_BROKER, broker_at
+from frontline.notifications import outbox
+from frontline.notifications.models import EmailStatus, OutboundEmail
+from tests.integration.conftest import require_url
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+# Far longer than any request takes; a broker client retrying for ever would hit it.
+HANG = 20.0
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = require_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {exc}", pytrace=False)
+    return url
+
+
+@pytest.fixture
+def queue(redis_url):
+    """A queue of this test's own: parallel test processes share the Redis database."""
+    name = f"frontline-faults-{uuid.uuid4().hex}"
+    yield name
+    import redis
+
+    redis.Redis.from_url(redis_url).delete(name, f"_kombu.binding.{name}")
+
+
+def require_postgres() -> None:
+    url = require_url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fl_faults")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…)")
+
+
+def drain(redis_url: str, queue: str) -> list[tuple[str, list]]:
+    """Take every message off the queue: (task name, args), as a worker would."""
+    from kombu import Connection
+
+    messages = []
+    with Connection(redis_url) as conn:
+        simple = conn.SimpleQueue(queue)
+        while True:
+            try:
+                message = simple.get(timeout=0.5)
+            except simple.Empty:
+                break
+            messages.append((message.headers["task"], message.payload[0]))
+            message.ack()
+        simple.close()
+    return messages
+
+
+# ---------------------------------------------------------------- a. Redis down
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_redis_down_pages_and_api_work_and_jobs_wait_in_the_outbox(
+    api, cast, redis_url, queue, settings, django_capture_on_commit_callbacks
+):
+    from frontline.desk.models import Ticket
+    from frontline.desk.tests.factories import Places
+
+    # Given Redis is down: the cache and the broker point at a closed port
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "frontline.core.cache.ResilientRedisCache",
+            "LOCATION": CLOSED_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    places, _day = Places(cast), small_day(cast)
+    started = time.monotonic()
+    with broker_at(CLOSED_BROKER, queue=queue), django_capture_on_commit_callbacks(execute=True):
+        # When a customer opens a ticket and a dispatcher starts a plan through the API
+        created = api.as_user(cast.customer_a_user).post(
+            "/api/v1/tickets/",
+            {"title": "冷站漏水", "site": places.site_a.pk, "severity": "S3"},
+            format="json",
+        )
+        plan = api.as_user(cast.dispatcher).post(
+            "/api/v1/dispatch/plans/", {"day": TOMORROW.isoformat(), "time_limit_s": 1},
+            format="json",
+        )  # fmt: skip
+        # and an agent reads lists and pages, and a stranger hits the throttled API
+        listed = api.as_user(cast.agent).get("/api/v1/tickets/")
+        browser = Client()
+        browser.force_login(cast.agent)
+        ticket = Ticket.objects.get(pk=created.json()["id"])
+        pages = [browser.get(reverse("desk:ticket-list")), browser.get(ticket.get_absolute_url())]
+        anonymous = APIClient().get("/api/v1/tickets/")
+    elapsed = time.monotonic() - started
+    # Then everything answered, none of it waiting on Redis
+    assert (created.status_code, plan.status_code, listed.status_code) == (201, 202, 200)
+    assert [p.status_code for p in pages] == [200, 200]
+    assert anonymous.status_code in (401, 403)
+    assert elapsed < HANG
+    # and the jobs wait: the plan run in the job outbox, the emails in theirs
+    job = OutboxJob.objects.get()
+    assert job.status == JobStatus.PENDING and job.task == "frontline.dispatch.tasks.run_plan"
+    assert PlanRun.objects.get().status == PlanStatus.QUEUED
+    emails = OutboundEmail.objects.filter(status=EmailStatus.PENDING).count()
+    assert emails >= 1 and mail.outbox == []
+
+    # When Redis is back, the relay publishes the job and a worker runs it
+    with broker_at(redis_url, queue=queue):
+        assert jobs.relay_pending(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    messages = drain(redis_url, queue)
+    assert messages == [("frontline.jobs.tasks.run_job", [job.pk])]
+    from frontline.celery import app
+
+    for name, args in messages * 2:  # the second time: as if the broker redelivered it
+        app.tasks[name].apply(args=args)
+    outbox.send_pending()
+    outbox.send_pending()
+    # Then each side effect happened once: the plan ran, each email went out once
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+    assert PlanRun.objects.get().status == PlanStatus.DONE
+    assert len(mail.outbox) == emails
+    assert not OutboundEmail.objects.exclude(status=EmailStatus.SENT).exists()
+
+
+# ---------------------------------------------------------------- b. worker killed
+
+
+def _worker(redis_url: str, queue: str) -> subprocess.Popen:
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "FRONTLINE_ENV": "test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # An unacknowledged message comes back after 2 s, checked every second.
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "frontline.celery", "worker",
+        "--pool=solo", "-Q", queue, "-I", "tests.integration.fault_tasks",
+        "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def _wait_for(condition, *, seconds: float, what: str, workers=()) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        for worker in workers:
+            if worker.poll() is not None:
+                pytest.fail(f"the worker exited: {worker.stderr.read().decode()[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once(redis_url, queue):
+    require_postgres()
+    # Given a job that queues an email and then takes a while, published to a worker
+    with broker_at(redis_url, queue=queue):
+        job = jobs.enqueue(
+            "tests.integration.fault_tasks.queue_email_slowly",
+            args=["crash-once", 3],
+            key="faults:crash-once",
+            atomic=True,
+        )
+    assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
+    first = _worker(redis_url, queue)
+    try:
+        # When the worker is killed while the job runs
+        _wait_for(
+            lambda: OutboxJob.objects.get(pk=job.pk).attempts == 1,
+            seconds=20, what="the first worker to start the job", workers=[first],
+        )  # fmt: skip
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
+        assert not OutboundEmail.objects.filter(dedupe_key="crash-once").exists()
+        # Then another worker gets the message again and finishes the job
+        second = _worker(redis_url, queue)
+        try:
+            _wait_for(
+                lambda: OutboxJob.objects.get(pk=job.pk).status == JobStatus.DONE,
+                seconds=25, what="the redelivered job to finish", workers=[second],
+            )  # fmt: skip
+        finally:
+            _stop(second)
+    finally:
+        _stop(first)
+    # and its side effect exists exactly once
+    assert OutboundEmail.objects.filter(dedupe_key="crash-once").count() == 1
+    assert OutboxJob.objects.get(pk=job.pk).attempts == 2
+
+
+# ---------------------------------------------------------------- c. connection dropped
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_mid_request_writes_nothing_and_the_next_request_works(
+    api, cast, monkeypatch
+):
+    require_postgres()
+    import psycopg
+
+    from frontline.desk import tickets
+    from frontline.desk.models import Ticket, TicketEvent
+    from frontline.desk.tests.factories import Places
+
+    places = Places(cast)
+    db = connection.settings_dict
+    record_event = tickets.record_event
+
+    def drop_the_connection_then_record(**kwargs):
+        # The ticket row is written; the database goes away before its first event.
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(
+            host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+            password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True,
+        ) as other:  # fmt: skip
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return record_event(**kwargs)
+
+    payload = {"title": "断线", "site": places.site_a.pk, "severity": "S3"}
+    client = api.as_user(cast.customer_a_user)
+    client.raise_request_exception = False
+    monkeypatch.setattr(tickets, "record_event", drop_the_connection_then_record)
+    # When the connection drops between the ticket's writes
+    failed = client.post("/api/v1/tickets/", payload, format="json")
+    # Then the request fails cleanly, without a traceback, and nothing of it is stored
+    assert failed.status_code in (500, 503)
+    assert not settings.DEBUG and b"Traceback" not in failed.content
+    assert not Ticket.objects.exists() and not TicketEvent.objects.exists()
+    # And the next request works on a fresh connection
+    monkeypatch.setattr(tickets, "record_event", record_event)
+    again = client.post("/api/v1/tickets/", payload, format="json")
+    assert again.status_code == 201, again.content
+    assert Ticket.objects.count() == 1
