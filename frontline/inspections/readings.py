@@ -5,6 +5,11 @@ item's kind and a wrong type or an absurd magnitude is refused with the item nam
 (``fields["readings.<item id>"]``). Numbers are kept to four decimal places (rounded half
 to even), the precision of ``Reading.number``. Photos are images by their content
 (PNG, JPEG, WebP), size-limited like every upload.
+
+A visit synced from offline may name ``to_follow`` items (``photos_to_follow``): photo
+items and photo-required items whose file uploads after the data
+(``frontline.sync.uploads``). Their reading is stored without the photo and marked
+``photo_pending`` until the upload fills it.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class CleanReading:
     photo: object = None
     is_abnormal: bool = False
     content_type: str = field(default="")
+    photo_pending: bool = False
 
 
 def _key(item_id) -> str:
@@ -120,7 +126,7 @@ def _clean_value(item: CheckItem, value, out: CleanReading) -> None:
         )
 
 
-def _check_photo(item: CheckItem, upload) -> str:
+def clean_photo(item: CheckItem, upload) -> str:
     try:
         checked = uploads.check_file(upload)
     except ValidationFailed:
@@ -187,31 +193,56 @@ def _parse_photos(photos, items: dict[int, CheckItem]) -> dict[int, object]:
     return out
 
 
-def clean_readings(items: list[CheckItem], readings, photos=None) -> list[CleanReading]:
+def _parse_to_follow(to_follow, items: dict[int, CheckItem]) -> set[int]:
+    """Item ids whose photo uploads later: each a photo or photo-required item here."""
+    if to_follow is None:
+        return set()
+    if not isinstance(to_follow, list | tuple) or len(to_follow) > MAX_READINGS:
+        raise ValidationFailed(fields={"photos_to_follow": [_("Give a list of item ids.")]})
+    out: set[int] = set()
+    for raw in to_follow:
+        item_id = None if isinstance(raw, bool) else parse_id(raw)
+        item = items.get(item_id) if item_id is not None else None
+        if item is None:
+            raise ValidationFailed(
+                fields={_key(str(raw)[:20]): [_("This item is not checked at this checkpoint.")]}
+            )
+        if item.kind != ItemKind.PHOTO and not item.photo_required:
+            raise ValidationFailed(
+                fields={_key(item.pk): [_("“%(name)s” takes no photo.") % {"name": item.name}]}
+            )
+        out.add(item.pk)
+    return out
+
+
+def clean_readings(items: list[CheckItem], readings, photos=None,
+                   to_follow=None) -> list[CleanReading]:  # fmt: skip
     """Check a visit's readings against the checkpoint's active items (all or nothing)."""
     by_id = {i.pk: i for i in items}
     values = _parse_entries(readings, by_id)
     files = _parse_photos(photos, by_id)
+    later = _parse_to_follow(to_follow, by_id)
     out: list[CleanReading] = []
     missing: dict[str, list] = {}
     for item in items:
         value = values.get(item.pk)
         photo = files.get(item.pk)
+        pending = photo is None and item.pk in later
         has_value = item.pk in values and value is not None and value != ""
         if item.kind == ItemKind.PHOTO:
-            has_value = photo is not None
+            has_value = photo is not None or pending
         if not has_value:
             if item.required:
                 missing[_key(item.pk)] = [_("“%(name)s” is required.") % {"name": item.name}]
             continue
-        if item.photo_required and photo is None:
+        if item.photo_required and photo is None and not pending:
             missing[_key(item.pk)] = [_("“%(name)s” needs a photo.") % {"name": item.name}]
             continue
-        clean = CleanReading(item=item)
+        clean = CleanReading(item=item, photo_pending=pending)
         if item.kind != ItemKind.PHOTO:
             _clean_value(item, value, clean)
         if photo is not None:
-            clean.content_type = _check_photo(item, photo)
+            clean.content_type = clean_photo(item, photo)
             clean.photo = photo
         out.append(clean)
     if missing:

@@ -29,7 +29,7 @@ from frontline.core.locks import lock
 from frontline.field import access as field_access
 from frontline.inspections import access, anomalies, quality
 from frontline.inspections.models import Checkpoint, PointVisit, Reading, Round
-from frontline.inspections.readings import CleanReading, clean_readings
+from frontline.inspections.readings import CleanReading, clean_photo, clean_readings
 from frontline.inspections.states import (
     OPEN_ROUND_STATUSES,
     RoundStatus,
@@ -245,7 +245,7 @@ def _store_readings(visit: PointVisit, clean: list[CleanReading]) -> None:
     rows = []
     for c in clean:
         row = Reading(visit=visit, item=c.item, number=c.number, answer=c.answer, text=c.text,
-                      is_abnormal=c.is_abnormal)  # fmt: skip
+                      is_abnormal=c.is_abnormal, photo_pending=c.photo_pending)  # fmt: skip
         if c.photo is not None:
             row.photo.save("photo", c.photo, save=False)
         rows.append(row)
@@ -268,10 +268,12 @@ def _insert_visit(actor, r: Round, visit: PointVisit, client_id) -> tuple[PointV
 
 
 def record_visit(*, actor, round, checkpoint, readings, client_id=None, started_at=None,
-                 recorded_at=None, scanned=False, note="", photos=None) -> tuple[PointVisit, bool]:  # fmt: skip
+                 recorded_at=None, scanned=False, note="", photos=None,
+                 photos_to_follow=None) -> tuple[PointVisit, bool]:  # fmt: skip
     """Record one checkpoint's readings. Abnormal readings raise anomalies (one unhandled
     per checkpoint and item) and the route's rule opens their follow-up. A retry with the
-    same ``client_id`` returns the first visit, ``created`` False."""
+    same ``client_id`` returns the first visit, ``created`` False. ``photos_to_follow``:
+    item ids whose photo uploads later (offline sync); see ``attach_pending_photo``."""
     client_id = _client_id(client_id)
     replay = _replay(actor, round.pk, client_id)
     if replay is not None:
@@ -285,7 +287,7 @@ def record_visit(*, actor, round, checkpoint, readings, client_id=None, started_
     current = _pre_check(actor, round)
     cp = _on_route(current, checkpoint)
     items = list(cp.items.filter(is_active=True).order_by("position", "id"))
-    clean = clean_readings(items, readings, photos)
+    clean = clean_readings(items, readings, photos, photos_to_follow)
     with transaction.atomic():
         r = lock(Round, current.pk)
         replay = _replay(actor, r.pk, client_id)  # a retry that waited for the first's lock
@@ -307,6 +309,38 @@ def record_visit(*, actor, round, checkpoint, readings, client_id=None, started_
         r.route = current.route
         anomalies.raise_for_visit(actor=actor, round=r, visit=visit, readings=clean)
     return visit, True
+
+
+def attach_pending_photo(*, actor, round, checkpoint_id: int, item_id: int, file) -> Reading:
+    """The photo of a reading recorded offline with ``photos_to_follow``: checked by content,
+    stored on that reading, once (compare-and-set on ``photo_pending``). Only the round's
+    engineer; a reading that has its photo already is 409 ``photo_already_there``; no such
+    pending reading is 400."""
+    with transaction.atomic():
+        r = lock(Round, round.pk)
+        if r.assignee_id != actor.pk:
+            raise PermissionDenied()
+        reading = (
+            Reading.objects.select_related("item")
+            .filter(visit__round=r, visit__checkpoint_id=checkpoint_id, item_id=item_id)
+            .first()
+        )
+        if reading is None:
+            raise ValidationFailed(fields={"item": [_("No reading here waits for a photo.")]})
+        if not reading.photo_pending:
+            raise Conflict(_("This reading has its photo already."), code="photo_already_there")
+        content_type = clean_photo(reading.item, file)
+        reading.photo.save("photo", file, save=False)
+        done = Reading.objects.filter(pk=reading.pk, photo_pending=True).update(
+            photo=reading.photo.name, photo_pending=False
+        )
+        if done != 1:
+            reading.photo.delete(save=False)
+            raise Conflict(_("This reading has its photo already."), code="photo_already_there")
+        reading.photo_pending = False
+        audit.record(actor=actor, instance=r, action=audit.AuditAction.ACTION, verb="reading_photo",
+                     changes={"reading": reading.pk, "content_type": content_type})  # fmt: skip
+    return reading
 
 
 def skip_point(*, actor, round, checkpoint, reason, note="", client_id=None,

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from frontline.desk.admin import ReadOnlyAdmin
-from frontline.sync.models import SyncAction
+from frontline.sync.models import SyncAction, SyncUpload
 
 
 @admin.register(SyncAction)
@@ -12,4 +12,13 @@ class SyncActionAdmin(ReadOnlyAdmin):
                     "status", "device_at", "clock_flagged")  # fmt: skip
     list_filter = ("status", "kind", "target_type", "clock_flagged")
     search_fields = ("device_id", "client_id")
+    list_select_related = ("user",)
+
+
+@admin.register(SyncUpload)
+class SyncUploadAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "purpose", "client_id", "size", "offset", "status",
+                    "device_at")  # fmt: skip
+    list_filter = ("status", "purpose")
+    search_fields = ("client_id",)
     list_select_related = ("user",)

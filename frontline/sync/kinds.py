@@ -145,12 +145,17 @@ def start_round(ctx: Context, r: Round, data) -> dict:
 
 
 def record_visit(ctx: Context, r: Round, data) -> dict:
+    """``photos_to_follow`` (sync only): item ids whose photos upload after the data
+    (``POST /api/v1/sync/uploads/``, purpose ``reading_photo``)."""
+    data = dict(data)
+    to_follow = data.pop("photos_to_follow", None)
     body = clean(round_s.RoundVisitRequestSerializer, data, refuse=_ENVELOPE)
     visit, created = rounds.record_visit(
         actor=ctx.actor, round=r, checkpoint=_checkpoint(r, body),
         readings=body.get("readings"), client_id=ctx.client_id,
         started_at=body.get("started_at"), recorded_at=ctx.device_at,
         scanned=body.get("scanned", False), note=body.get("note", ""),
+        photos_to_follow=to_follow,
     )  # fmt: skip
     return _visit(r, visit, created)
 

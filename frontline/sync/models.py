@@ -14,7 +14,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from frontline.field import access as field_access
-from frontline.sync.states import STORED_STATUSES, SyncKind, SyncStatus, TargetType
+from frontline.sync.states import (
+    STORED_STATUSES,
+    SyncKind,
+    SyncStatus,
+    TargetType,
+    UploadPurpose,
+    UploadStatus,
+)
 
 DEVICE_ID_MAX = 64
 
@@ -80,3 +87,65 @@ class SyncAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target_type}:{self.target_id} ({self.status})"
+
+
+class SyncUploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """As synced actions: field leads see every engineer's, an engineer their own."""
+        if field_access.may_dispatch(user) or field_access.may_manage_engineers(user):
+            return self
+        if field_access.may_do_field_work(user):
+            return self.filter(user_id=user.pk)
+        return self.none()
+
+
+class SyncUpload(models.Model):
+    """A photo uploading in chunks after the phone's data synced (``frontline.sync.uploads``).
+
+    ``(user, client_id)`` is unique: the phone resumes an upload by its id from ``offset``.
+    The bytes wait under ``MEDIA_ROOT/sync-uploads/<key>`` (a generated key, never the
+    phone's file name) until the last one is in; then the checksum and the content type
+    are checked and the photo is attached through the field or rounds service.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("engineer"),
+        db_index=False,  # the unique (user, client_id) constraint leads with user
+    )
+    client_id = models.UUIDField(_("client id"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=UploadPurpose.choices)
+    target = models.JSONField(_("target"), default=dict)
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("declared type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    offset = models.PositiveIntegerField(_("bytes received"), default=0)
+    status = models.CharField(
+        _("status"), max_length=8, choices=UploadStatus.choices, default=UploadStatus.OPEN
+    )
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    key = models.CharField(_("storage key"), max_length=64, unique=True)
+    device_at = models.DateTimeField(_("taken on the device at"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SyncUploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("photo upload")
+        verbose_name_plural = _("photo uploads")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_id"], name="sync_upload_client_id"),
+        ]
+        indexes = [
+            models.Index(fields=["client_id"], name="sync_upload_client_idx"),
+            models.Index(fields=["status", "updated_at"], name="sync_upload_stale_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.client_id} ({self.status})"

@@ -53,3 +53,16 @@ class SyncStatus(models.TextChoices):
 STORED_STATUSES = frozenset({SyncStatus.APPLIED, SyncStatus.REJECTED, SyncStatus.TAKEN_BACK})
 # After one of these on a target, the batch's later actions on that target are skipped.
 BLOCKING_STATUSES = frozenset({SyncStatus.REJECTED, SyncStatus.TAKEN_BACK})
+
+
+class UploadPurpose(models.TextChoices):
+    """What a resumable upload becomes once its last byte is in."""
+
+    WORK_ORDER_PHOTO = "work_order_photo", _("Work order photo")
+    READING_PHOTO = "reading_photo", _("Reading photo")
+
+
+class UploadStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -172,6 +172,11 @@ class Reading(models.Model):
     answer = models.BooleanField(null=True, blank=True)
     text = models.CharField(max_length=500, blank=True)
     photo = models.FileField(upload_to=reading_photo_path, blank=True, max_length=200)
+    photo_pending = models.BooleanField(
+        _("photo to follow"),
+        default=False,
+        help_text=_("Synced from offline without its photo, which uploads afterwards."),
+    )
     is_abnormal = models.BooleanField(_("abnormal"), default=False)
 
     objects = ReadingQuerySet.as_manager()
