@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
 from django.utils import timezone
 
+from frontline import jobs
 from frontline.notifications.models import OutboundEmail
 from frontline.notifications.services import SUBJECT_MAX, one_line
 
@@ -33,5 +31,5 @@ def queue_email(*, to: str, subject, body: str, dedupe_key: str) -> OutboundEmai
     )
     row = OutboundEmail.objects.filter(dedupe_key=key).first()
     if row is not None:
-        transaction.on_commit(partial(tasks.send_email.delay, row.pk), robust=True)
+        jobs.publish_on_commit(tasks.send_email, args=[row.pk])
     return row
