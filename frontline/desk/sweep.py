@@ -40,12 +40,12 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, fields
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from frontline import jobs
 from frontline.desk import sla, sweep_notices, sweep_writes
 from frontline.desk.models import SlaClock, SlaNoticeBatch, SlaPolicy, Ticket
 from frontline.desk.states import TIER_ORDER, EventKind, Tier
@@ -185,9 +185,9 @@ class _Batch:
             batch = SlaNoticeBatch.objects.create(fired=self.fired)
             from frontline.desk import tasks
 
-            # robust: a broker hiccup must not undo the sweep; the next sweep_sla run
+            # A broker hiccup must not undo the sweep; the next sweep_sla run
             # delivers batches left pending (deliver_stale_notices).
-            transaction.on_commit(partial(tasks.deliver_sla_notices.delay, batch.pk), robust=True)
+            jobs.publish_on_commit(tasks.deliver_sla_notices, args=[batch.pk])
         else:
             sweep_notices.send(self.fired, self.tickets, self.lookups)
 
