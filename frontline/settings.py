@@ -352,6 +352,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "frontline.core.schema.add_common_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "frontline.accounts.roles.Role",
         "OrganizationKindEnum": "frontline.accounts.models.OrganizationKind",

@@ -1,0 +1,35 @@
+"""drf-spectacular hooks: make the schema say what every operation can answer.
+
+Each view documents its success responses and the domain errors it raises; the errors
+that any endpoint can give come from the shared plumbing instead (authentication, the
+base viewset's 403/404, strict query parameters and pagination's 400/404,
+``frontline.core.rest.exception_handler``), so they are added here to every operation
+that does not document them itself, all with the one ``Error`` body.
+"""
+
+from __future__ import annotations
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+# status -> why any operation can answer it
+COMMON_ERRORS = {
+    "400": "Bad input: a body, query parameter or filter value.",
+    "401": "No credentials, or a bad, expired or revoked token.",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "No such object (or not yours to see), or no such page.",
+}
+
+
+def add_common_errors(result, generator, request, public):
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            security = operation.get("security", result.get("security"))
+            for status, description in COMMON_ERRORS.items():
+                if status == "401" and not any(security or ()):
+                    continue  # public operation: it reads no credentials
+                body = {"application/json": {"schema": ERROR_REF}}
+                responses.setdefault(status, {"content": body, "description": description})
+    return result
