@@ -291,3 +291,111 @@ def test_a_connection_dropped_mid_request_writes_nothing_and_the_next_request_wo
     again = client.post("/api/v1/tickets/", payload, format="json")
     assert again.status_code == 201, again.content
     assert Ticket.objects.count() == 1
+
+
+# ---------------------------------------------------------------- d. catch-up
+
+
+def test_after_downtime_the_beat_jobs_catch_up_once(
+    cast, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Workers and beat were down from Monday 09:00 to Wednesday 12:00 (the pieces have
+    their own tests in desk and inspections; this is the whole story, through the real
+    beat tasks, notices and emails)."""
+    import zoneinfo
+
+    from frontline.desk import sla
+    from frontline.desk import tasks as desk_tasks
+    from frontline.desk.models import TicketEvent
+    from frontline.desk.states import EventKind
+    from frontline.desk.tests.test_sla_support import office_policy, ticket_at
+    from frontline.inspections import tasks as inspection_tasks
+    from frontline.inspections.models import Round
+    from frontline.inspections.states import RoundStatus, ScheduleKind
+    from frontline.inspections.tests import factories as fi
+    from frontline.notifications import tasks as notification_tasks
+    from frontline.notifications.models import Notification
+    from frontline.testing import factories as f
+
+    sh = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+    def at(*args) -> dt.datetime:
+        return dt.datetime(*args, tzinfo=sh)
+
+    clock = {"now": at(2026, 3, 16, 6)}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    settings.INSPECTIONS_GENERATE_AHEAD_HOURS = 12
+
+    def beat() -> dict[str, object]:
+        """One tick of every beat job this story touches, as the scheduler runs them."""
+        with django_capture_on_commit_callbacks(execute=True):
+            report = {
+                "rounds": inspection_tasks.generate_rounds(),
+                "missed": inspection_tasks.close_overdue_rounds(),
+                "sla": desk_tasks.sweep_sla(),
+                "jobs": jobs.relay_pending(),
+            }
+        report["emails"] = notification_tasks.send_pending_emails()
+        return report
+
+    # Given a daily 08:00 / 20:00 round, generated on Monday morning,
+    fi.ScheduleFactory(
+        route=fi.route(customer=cast.customer_a), kind=ScheduleKind.DAILY,
+        times=["08:00", "20:00"], starts_on=dt.date(2026, 3, 1),
+    )  # fmt: skip
+    beat()
+    assert list(Round.objects.values_list("window_start", flat=True)) == [at(2026, 3, 16, 8)]
+    # and an S2 ticket at 09:00 (warning 09:48, first response 10:00, resolution 17:00)
+    clock["now"] = at(2026, 3, 16, 9)
+    policy = office_policy(f.ProjectFactory(customer=cast.customer_a))
+    team = f.TeamFactory(lead=f.member("agent", cast.operator, email="lead@t.example"))
+    ticket = ticket_at(policy, clock["now"], owner=cast.agent, team=team)
+    sla.recompute(ticket, now=clock["now"])
+    mail.outbox.clear()
+
+    # When the workers and the scheduler come back on Wednesday at noon
+    clock["now"] = at(2026, 3, 18, 12)
+    first = beat()
+
+    # Then each SLA moment fired once, with one notice and one email per person
+    events = list(
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACH]
+        ).values_list("kind", flat=True)
+    )
+    assert events.count(EventKind.SLA_WARNING) == 1 and EventKind.SLA_BREACH in events
+    notices = list(
+        Notification.objects.filter(kind__startswith="desk.sla").values_list(
+            "recipient_id", "dedupe_key"
+        )
+    )
+    assert notices and len(notices) == len(set(notices))
+    assert (cast.agent.pk, "desk.sla_warning") in {
+        (r, k) for r, k in Notification.objects.values_list("recipient_id", "kind")
+    }
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert sent and len(sent) == len(set(sent))
+    # and the rounds of the last day were created (and, their windows closed, missed);
+    # older windows were not: nobody could have walked them
+    rounds = dict(Round.objects.values_list("window_start", "status"))
+    assert rounds == {
+        at(2026, 3, 16, 8): RoundStatus.MISSED,
+        at(2026, 3, 17, 20): RoundStatus.MISSED,
+        at(2026, 3, 18, 8): RoundStatus.MISSED,
+        at(2026, 3, 18, 20): RoundStatus.SCHEDULED,
+    }
+    assert first["rounds"] == 3 and first["missed"] == 3
+    assert first["sla"]["warned"] == 1 and first["sla"]["breached"] >= 1
+    timeline = TicketEvent.objects.filter(ticket=ticket).count()
+
+    # When the beat runs again a few minutes later, nothing more happens
+    clock["now"] = at(2026, 3, 18, 12, 5)
+    again = beat()
+    assert (again["rounds"], again["missed"], again["jobs"]) == (0, 0, 0)
+    assert again["sla"]["warned"] == again["sla"]["breached"] == 0
+    assert TicketEvent.objects.filter(ticket=ticket).count() == timeline
+    assert sorted(Notification.objects.filter(kind__startswith="desk.sla").values_list(
+        "recipient_id", "dedupe_key"
+    )) == sorted(notices)  # fmt: skip
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == sent
+    assert dict(Round.objects.values_list("window_start", "status")) == rounds
