@@ -21,7 +21,7 @@ SCHEMA := docs/api/openapi.yaml
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 .PHONY: help install run serve test lint format schema schema-check messages translations \
-	browser-deps bench clean
+	browser-deps pg-client bench clean
 
 help:
 	@echo "make run      install, migrate, load the demo company, start web + worker + beat"
@@ -48,7 +48,7 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 	else npm install --no-audit --no-fund --loglevel=error; fi
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed translations
+install: $(VENV)/.installed node_modules/.installed translations pg-client
 
 # compilemessages needs GNU gettext's msgfmt; install it when we can, skip with a note otherwise.
 translations: $(VENV)/.installed
@@ -60,6 +60,17 @@ translations: $(VENV)/.installed
 	fi
 	@if command -v msgfmt >/dev/null && [ -d frontline/locale ]; then \
 	  $(MANAGE) compilemessages -v0 --ignore=.venv --ignore=node_modules; fi
+
+# `frontline backup` / `restore` on PostgreSQL run pg_dump, pg_restore and psql; install
+# Debian's client programs when we can, skip with a note otherwise.
+pg-client:
+	@if ! command -v pg_dump >/dev/null || ! command -v pg_restore >/dev/null \
+	    || ! command -v psql >/dev/null; then \
+	  if [ "$(IS_ROOT)" = yes ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null) \
+	      || echo "note: could not install postgresql-client; backup/restore on PostgreSQL need it"; \
+	  else echo "note: pg_dump (postgresql-client) is missing and we are not root: backup/restore on PostgreSQL need it"; fi; \
+	fi
 
 # ---------------------------------------------------------------- run
 

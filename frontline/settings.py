@@ -238,6 +238,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # after this many seconds.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
     "max_retries": 1,
