@@ -20,11 +20,12 @@ CI_MQTT_URL ?= mqtt://127.0.0.1:1883
 SCHEMA := docs/api/openapi.yaml
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
-.PHONY: help install run serve test lint format schema schema-check messages translations \
+.PHONY: help install run run-prod serve test lint format schema schema-check messages translations \
 	browser-deps pg-client bench clean
 
 help:
 	@echo "make run      install, migrate, load the demo company, start web + worker + beat"
+	@echo "make run-prod the production profile here: gunicorn, Celery workers + beat, PostgreSQL, Redis"
 	@echo "make test     lint, migration and schema checks, the test suite (CI=true: also PostgreSQL)"
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make format   ruff format + ruff check --fix"
@@ -81,6 +82,11 @@ run: install
 	$(BIN)/frontline serve --with-worker --host 127.0.0.1 --port 8000
 
 serve: run
+
+# The production profile against this machine's PostgreSQL and Redis (docs/production.md):
+# bin/run-prod sets the environment, creates the database, then `frontline serve --prepare`.
+run-prod: install
+	$(BIN)/python bin/run-prod
 
 # ---------------------------------------------------------------- checks
 
@@ -141,11 +147,16 @@ messages: $(VENV)/.installed
 # The desk benchmark needs PostgreSQL (BENCH_DATABASE_URL, default the local server):
 # skipped with a message when none answers. DESK_BENCH=--tickets 100000 for a quick run.
 DESK_BENCH ?= --tickets 1000000 --requests 200
+# The load benchmark (locust against gunicorn, django-helpdesk beside it) needs PostgreSQL,
+# Redis, and PyPI once for django-helpdesk's virtualenv. LOAD_BENCH=--scale 0.1 for a quick run.
+LOAD_BENCH ?=
 bench: install
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/desk.py --skip-unreachable $(DESK_BENCH)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/inspections.py --skip-unreachable
+	$(BIN)/python bench/load.py --skip-unreachable $(LOAD_BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache bench/results
