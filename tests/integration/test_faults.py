@@ -175,6 +175,7 @@ def _worker(redis_url: str, queue: str) -> subprocess.Popen:
         # An unacknowledged message comes back after 2 s, checked every second.
         "CELERY_VISIBILITY_TIMEOUT": "2",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
     }
     command = [
         sys.executable, "-m", "celery", "-A", "frontline.celery", "worker",
@@ -198,50 +199,49 @@ def _wait_for(condition, *, seconds: float, what: str, workers=()) -> None:
 
 
 def _stop(worker: subprocess.Popen) -> None:
+    # The job is over (or the test failed): no shutdown ceremony; its connections close.
     if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        worker.kill()
+    worker.wait(timeout=10)
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once(redis_url, queue):
+def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once(
+    redis_url, queue, tmp_path
+):
     require_postgres()
-    # Given a job that queues an email and then takes a while, published to a worker
-    with broker_at(redis_url, queue=queue):
-        job = jobs.enqueue(
-            "tests.integration.fault_tasks.queue_email_slowly",
-            args=["crash-once", 3],
-            key="faults:crash-once",
-            atomic=True,
-        )
-    assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
-    first = _worker(redis_url, queue)
+    pid_file = tmp_path / "pid"
+    # Given two workers, and a job that queues an email and then takes a while
+    workers = {}
     try:
-        # When the worker is killed while the job runs
-        _wait_for(
-            lambda: OutboxJob.objects.get(pk=job.pk).attempts == 1,
-            seconds=20, what="the first worker to start the job", workers=[first],
-        )  # fmt: skip
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
+        for _ in range(2):
+            worker = _worker(redis_url, queue)
+            workers[worker.pid] = worker
+        with broker_at(redis_url, queue=queue):
+            job = jobs.enqueue(
+                "tests.integration.fault_tasks.queue_email_slowly",
+                args=["crash-once", 2, str(pid_file)],
+                key="faults:crash-once",
+                atomic=True,
+            )
+        assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
+        # When the worker running it is killed mid-job (SIGKILL: no goodbye at all)
+        _wait_for(pid_file.exists, seconds=25, what="a worker to start the job",
+                  workers=workers.values())  # fmt: skip
+        victim = workers.pop(int(pid_file.read_text()))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
         assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
         assert not OutboundEmail.objects.filter(dedupe_key="crash-once").exists()
-        # Then another worker gets the message again and finishes the job
-        second = _worker(redis_url, queue)
-        try:
-            _wait_for(
-                lambda: OutboxJob.objects.get(pk=job.pk).status == JobStatus.DONE,
-                seconds=25, what="the redelivered job to finish", workers=[second],
-            )  # fmt: skip
-        finally:
-            _stop(second)
+        # Then the broker hands the message to the other worker, which finishes the job
+        _wait_for(
+            lambda: OutboxJob.objects.get(pk=job.pk).status == JobStatus.DONE,
+            seconds=20, what="the redelivered job to finish", workers=workers.values(),
+        )  # fmt: skip
     finally:
-        _stop(first)
+        for worker in workers.values():
+            _stop(worker)
     # and its side effect exists exactly once
     assert OutboundEmail.objects.filter(dedupe_key="crash-once").count() == 1
     assert OutboxJob.objects.get(pk=job.pk).attempts == 2
