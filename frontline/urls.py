@@ -50,3 +50,5 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api-v1"))),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = core_views.not_found

@@ -10,6 +10,8 @@ from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, Jso
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,3 +89,12 @@ def set_language(request):
             secure=request.is_secure(),
         )
     return response
+
+
+def not_found(request, exception=None):
+    """404 for a URL that matches no route: under /api/ the API's JSON error body, like
+    every other API error (a malformed id in a path is such a URL); elsewhere the page."""
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "detail": str(_("Not found.")), "fields": {}}
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)
