@@ -28,7 +28,7 @@ _LOG_EVERY_S = 60.0
 class ResilientRedisCache(RedisCache):
     """Django's RedisCache, answering as if empty while Redis is unreachable."""
 
-    _last_logged = 0.0
+    _last_logged = float("-inf")
 
     def _down(self, operation: str, exc: Exception) -> None:
         now = time.monotonic()
