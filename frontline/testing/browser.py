@@ -36,6 +36,9 @@ def chromium(monkeypatch):
     # database calls there unless told that this test knows what it does. Scoped to
     # this test by monkeypatch, so other tests keep Django's async-safety check.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The phone pages' service worker fetches on its own; with this, its requests reach
+    # context.route too, so a test can cut them off (Chromium's offline switch does not).
+    monkeypatch.setenv("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

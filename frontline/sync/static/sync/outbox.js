@@ -160,18 +160,22 @@
     });
   }
 
-  function sha256(blob) {
-    return blob.arrayBuffer().then(function (buffer) {
-      return window.crypto.subtle.digest("SHA-256", buffer);
-    }).then(function (digest) {
-      return Array.prototype.map.call(new Uint8Array(digest), function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    });
+  function hex(digest) {
+    return Array.prototype.map.call(new Uint8Array(digest), function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
   }
 
-  // upload: {purpose, target, blob, filename, label, after?, device_at?}. The photo is
-  // kept whole on the phone; its checksum lets the server verify the reassembled file.
+  // upload: {purpose, target, blob, filename, label, after?, device_at?}. The photo's
+  // bytes are copied into the outbox (a picked file is only a reference to the camera's
+  // file, which may change or go); its checksum lets the server verify the reassembled file.
   function queueUpload(upload) {
-    return sha256(upload.blob).then(function (digest) {
+    var type = upload.blob.type || "application/octet-stream";
+    return upload.blob.arrayBuffer().then(function (buffer) {
+      return window.crypto.subtle.digest("SHA-256", buffer).then(function (digest) {
+        return { blob: new Blob([buffer], { type: type }), digest: hex(digest) };
+      });
+    }).then(function (copy) {
+      var digest = copy.digest;
+      upload.blob = copy.blob;
       var row = {
         client_id: uuid4(),
         user: user,
@@ -197,6 +201,13 @@
   function pending(filter) {
     return actions().then(function (rows) {
       return rows.filter(function (row) { return row.state === "queued" && (!filter || filter(row)); });
+    });
+  }
+
+  // Anything to send: queued actions, or photos still to upload.
+  function anything() {
+    return Promise.all([actions(), uploads()]).then(function (got) {
+      return got[0].concat(got[1]).some(function (row) { return row.state === "queued"; });
     });
   }
 
@@ -478,11 +489,11 @@
     window.addEventListener("online", function () { render(); sync().then(function () { keepPages(true); }); });
     window.addEventListener("offline", render);
     window.setInterval(function () {
-      if (!isOffline()) { pending().then(function (rows) { if (rows.length) { sync(); } }); }
+      if (!isOffline()) { anything().then(function (some) { if (some) { sync(); } }); }
     }, RETRY_MS);
     setupWorker();
     render();
-    if (!isOffline()) { pending().then(function (rows) { if (rows.length) { sync(); } }); }
+    if (!isOffline()) { anything().then(function (some) { if (some) { sync(); } }); }
   }
 
   window.FrontlineOutbox = {

@@ -14,7 +14,8 @@
 var CONFIG = {{ config }};
 var STATIC_CACHE = "frontline-static-" + CONFIG.version;
 var PAGE_CACHE = "frontline-pages-v1";
-var NETWORK_TIMEOUT_MS = 6000;
+// Long enough for a slow page on a weak signal; with no signal at all fetch fails at once.
+var NETWORK_TIMEOUT_MS = 20000;
 
 function isPage(url) {
   return CONFIG.page_prefixes.some(function (prefix) { return url.pathname.indexOf(prefix) === 0; });

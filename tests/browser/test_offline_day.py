@@ -1,0 +1,195 @@
+"""The engineer's day without a signal, in a real browser on a phone-sized screen.
+
+Online, the phone opens today's list and keeps the day's pages (service worker). Then the
+signal goes: the engineer accepts a job, checks in, walks a whole round with readings
+and a photo, and reloads the page, all offline; what was done is still shown, waiting to
+sync. The signal comes back: the outbox syncs by itself, and the server holds every
+action exactly once, with the phone's times (not the time the server received them).
+
+Chromium's offline switch does not reach the service worker's own requests, so while
+"offline" those are aborted too (Playwright routes them; see the fixture): the pages
+really come from the phone's cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from frontline.field.models import WorkOrder
+from frontline.field.states import WorkOrderStatus
+from frontline.field.tests.factories_mobile import job
+from frontline.inspections.models import PointVisit, Round
+from frontline.inspections.states import ItemKind, RoundStatus
+from frontline.inspections.tests import factories as fi
+from frontline.sync.models import SyncAction
+from frontline.testing import factories as f
+
+pytestmark = [pytest.mark.browser]
+
+# A few metres from the SiteFactory's site (31.2034, 121.587).
+NEAR_SITE = {"latitude": 31.20345, "longitude": 121.58705, "accuracy": 12}
+ITEMS = (
+    {"name": "出水温度", "kind": ItemKind.NUMBER, "unit": "°C", "lo": "5", "hi": "12"},
+    {"name": "压力表照片", "kind": ItemKind.PHOTO},
+)
+
+
+class Phone:
+    """A 390×844 touch phone with its position, whose signal can be cut."""
+
+    def __init__(self, chromium, live_server):
+        self.context = chromium.new_context(
+            base_url=live_server.url, locale="en-US", viewport={"width": 390, "height": 844},
+            device_scale_factor=2, is_mobile=True, has_touch=True, geolocation=NEAR_SITE,
+            permissions=["geolocation"], service_workers="allow",
+        )  # fmt: skip
+        self.context.set_default_timeout(20_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        self.server_hits: list[str] = []
+        self.offline = False
+        self.context.route("**/*", self._route)
+
+    def _route(self, route):
+        if self.offline:
+            # Nothing reaches the server while there is no signal, the worker's fetches included.
+            route.abort("internetdisconnected")
+            return
+        self.server_hits.append(route.request.url)
+        route.continue_()
+
+    def signal(self, on: bool) -> None:
+        self.offline = not on
+        self.context.set_offline(not on)
+
+    def waiting(self) -> int:
+        return int(self.page.locator("[data-testid=outbox-count]").text_content() or 0)
+
+
+@pytest.fixture
+def phone(chromium, live_server):
+    p = Phone(chromium, live_server)
+    try:
+        yield p
+    finally:
+        p.context.close()
+
+
+@pytest.fixture
+def day(cast, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    wo = job(cast, step="dispatched")
+    route = fi.route(customer=cast.customer_a, points=2, items=ITEMS)
+    rnd = fi.round_for(route, cast.engineer, opens=timezone.now() - dt.timedelta(minutes=30))
+    return wo, rnd
+
+
+def picture(tmp_path) -> str:
+    import segno
+
+    path = tmp_path / "gauge.png"
+    segno.make("gauge 0.4 MPa").save(str(path), kind="png", scale=6)
+    return str(path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_day_without_signal_syncs_every_action_once_with_the_phones_times(
+    phone, day, cast, sign_in, tmp_path
+):
+    wo, rnd = day
+    page = phone.page
+    started = timezone.now().replace(microsecond=0)
+    # The phone's clock, fixed so the server's copy can be compared with it exactly.
+    job_time = started + dt.timedelta(seconds=2)
+    round_time = started + dt.timedelta(seconds=4)
+
+    # Given the engineer opened today's list with a signal, and the phone kept the day
+    sign_in(page, "engineer@t.example", f.PASSWORD)
+    page.goto("/m/")
+    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+    # When the signal goes
+    phone.signal(False)
+    hits_before = len(phone.server_hits)
+    page.clock.set_fixed_time(job_time)
+
+    # … the job opens from the phone, is accepted and checked in
+    page.goto(f"/m/jobs/{wo.pk}/")
+    page.locator("[data-testid=bar-accept]").tap()
+    page.wait_for_selector("[data-testid=step-travel]:visible")
+    page.locator("[data-testid=check-in]").tap()
+    page.wait_for_selector("[data-testid=checklist]:visible")
+    assert phone.waiting() == 2
+    assert page.locator("[data-testid=outbox]").is_visible()
+
+    # … the round opens from the phone and is walked: a reading and a photo at each point
+    page.clock.set_fixed_time(round_time)
+    page.goto(f"/inspections/m/rounds/{rnd.pk}/")
+    page.locator("[data-testid=start]").tap()
+    for code, value in (("P01", "7.5"), ("P02", "8")):
+        page.wait_for_selector(f"[data-testid=checkpoint-panel][data-cp-code={code}]")
+        page.locator("[data-testid=item-input]").fill(value)
+        page.locator("[data-testid=item-photo]").set_input_files(picture(tmp_path))
+        page.locator("[data-testid=save-next]").tap()
+        page.wait_for_selector(f"[data-testid=checkpoint-done][data-code={code}][data-queued='1']")
+    page.locator("[data-testid=finish]").tap()
+    page.wait_for_selector("#round-app[data-state=completed]")
+
+    # … and the page is reloaded, still offline: what was done is still there
+    page.reload()
+    page.wait_for_selector("#round-app[data-state=completed]")
+    assert page.locator("[data-testid=checkpoint-done][data-queued='1']").count() == 2
+    page.goto(f"/m/jobs/{wo.pk}/")
+    page.wait_for_selector("[data-testid=checklist]:visible")
+    assert phone.waiting() == 2 + 4 + 2  # job steps, round steps, photos
+    assert len(phone.server_hits) == hits_before, "nothing reached the server while offline"
+    wo.refresh_from_db()
+    assert wo.status == WorkOrderStatus.DISPATCHED
+    assert not SyncAction.objects.exists()
+
+    # Then the signal comes back and the phone syncs by itself
+    phone.signal(True)
+    page.wait_for_selector(
+        "[data-testid=outbox][data-waiting='0']", state="attached", timeout=30_000
+    )
+
+    # … every action landed exactly once, applied, with the phone's times
+    actions = list(SyncAction.objects.order_by("device_at", "received_at"))
+    assert [a.kind for a in actions] == [
+        "accept", "check_in", "start_round", "record_visit", "record_visit", "finish_round",
+    ]  # fmt: skip
+    assert {a.status for a in actions} == {"applied"}
+    assert len({a.client_id for a in actions}) == 6
+    assert all(a.user_id == cast.engineer.pk for a in actions)
+    assert [a.device_at for a in actions[:2]] == [job_time, job_time]
+    assert all(a.device_at == round_time for a in actions[2:])
+    assert all(a.received_at > round_time for a in actions)
+
+    wo = WorkOrder.objects.get(pk=wo.pk)
+    assert wo.status == WorkOrderStatus.ON_SITE
+    assert wo.accepted_at == job_time and wo.checked_in_at == job_time
+
+    rnd = Round.objects.get(pk=rnd.pk)
+    assert rnd.status == RoundStatus.COMPLETED
+    assert rnd.started_at == round_time and rnd.finished_at == round_time
+    visits = list(PointVisit.objects.filter(round=rnd).prefetch_related("readings__item"))
+    assert len(visits) == 2
+    assert all(v.recorded_at == round_time for v in visits)
+    for visit in visits:
+        readings = {r.item.name: r for r in visit.readings.all()}
+        assert readings["出水温度"].number in (7.5, 8)
+        assert readings["压力表照片"].photo, "each photo followed its visit"
+    assert phone.errors == []
