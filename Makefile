@@ -156,6 +156,7 @@ bench: install
 	$(BIN)/python bench/desk.py --skip-unreachable $(DESK_BENCH)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/inspections.py --skip-unreachable
+	$(BIN)/python bench/sync.py --skip-unreachable
 	$(BIN)/python bench/load.py --skip-unreachable $(LOAD_BENCH)
 
 clean:
