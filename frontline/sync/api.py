@@ -171,9 +171,11 @@ class SyncView(APIView):
             "verb's error as `{code, detail, fields}`; also `client_id_taken` and "
             "`client_id_reused`); `skipped` (an earlier action on the same work order or "
             "round failed in this batch: not tried, send it again later). Photos are not "
-            "synced here: upload them afterwards to the work order's photo endpoint with "
-            "their own `client_id`. At most 500 actions (400), data at most 16 KiB per "
-            "action (a signature 800 KB), a body at most 10 MB (413)."
+            "synced here: upload them afterwards, resumably, through `/api/v1/sync/uploads/` "
+            "with their own `client_id` (a visit's photo-required items go in its data's "
+            "`photos_to_follow`). Work-order verbs keep `device_at` as when it happened "
+            "(refused more than 5 minutes ahead or 30 days back). At most 500 actions (400), "
+            "data at most 16 KiB per action (a signature 800 KB), a body at most 10 MB (413)."
         ),
         request=SyncBatchSerializer,
         responses={200: SyncBatchResponseSerializer, 400: ErrorSerializer,

@@ -13,7 +13,7 @@ class TargetType(models.TextChoices):
 
 class SyncKind(models.TextChoices):
     """One verb of the online API each. Photos are not here: they upload separately, after
-    the data, through the work order's photo endpoint with their own client id."""
+    the data, through ``/api/v1/sync/uploads/`` with their own client id."""
 
     ACCEPT = "accept", _("Accept")
     REJECT = "reject", _("Reject")
