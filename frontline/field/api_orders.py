@@ -166,7 +166,9 @@ class WorkOrderViewSet(WorkOrderActions, ScopedModelViewSet):
         return Response(detail(fresh, context=self.get_serializer_context()).data, status)
 
     def create(self, request, *args, **kwargs):
-        data = self.body(s.WorkOrderCreateSerializer)
+        # ``site`` may be left out (it comes from the ticket or the asset); the service
+        # decides whether one is missing (400), so it always gets the argument.
+        data = {"site": None, **self.body(s.WorkOrderCreateSerializer)}
         work_order = services.create_work_order(actor=request.user, route=True, **data)
         return self.show(work_order, 201)
 

@@ -212,6 +212,15 @@ def test_bad_input_is_a_400_naming_the_field_and_creates_nothing(cast, payload, 
     assert not WorkOrder.objects.exists()
 
 
+def test_a_work_order_without_site_ticket_or_asset_is_a_400_not_a_500(cast):
+    # The fuzzer's find: leaving out ``site`` reached the service without the argument.
+    response = client_for(cast.dispatcher).post(URL, {"title": "No such asset."}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert not WorkOrder.objects.exists()
+
+
 def test_an_action_with_bad_input_names_the_field(cast):
     eng = field_engineer(cast)
     wo = order(cast)
