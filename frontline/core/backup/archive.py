@@ -89,7 +89,10 @@ class ArchiveWriter:
     """Adds members to a new ``.tar.gz`` and remembers their digests for the manifest."""
 
     def __init__(self, path: Path):
-        self.fileobj = path.open("wb")
+        # 0600: the archive holds customers' data and password hashes.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        self.fileobj = os.fdopen(fd, "wb")
         self.tar = tarfile.open(fileobj=self.fileobj, mode="w:gz", format=tarfile.PAX_FORMAT)
         self.members: dict[str, Digest] = {}
 

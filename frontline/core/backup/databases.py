@@ -169,11 +169,13 @@ _LIBPQ_ENV = {
 }
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 
-# Run before pg_restore's script, in the same transaction: whatever the database held
-# (tables of a newer version included) goes, and a failure rolls the drop back too.
-_PREAMBLE = """\
-SET client_min_messages = warning;
-SET lock_timeout = '60s';
+# Sent to psql before pg_restore's script, in the same transaction: whatever the database
+# held (tables of a newer version included) goes. COMMIT follows the script only when
+# pg_restore succeeded; without it psql ends and the server rolls everything back.
+_PREAMBLE = b"""\
+BEGIN;
+SET LOCAL client_min_messages = warning;
+SET LOCAL lock_timeout = '60s';
 DROP SCHEMA IF EXISTS public CASCADE;
 CREATE SCHEMA public;
 GRANT USAGE ON SCHEMA public TO PUBLIC;
@@ -294,32 +296,49 @@ class PostgresDatabase:
     def restore(self, staged: Path, database: dict) -> None:
         pg_restore, psql = client("pg_restore"), client("psql")
         env = self.env()
-        preamble = staged.with_name("preamble.sql")
-        preamble.write_text(_PREAMBLE)
-        with tempfile.TemporaryFile() as producer_err:
+        with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
+            consumer = subprocess.Popen(  # noqa: S603 - resolved program paths, no shell
+                [psql.path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_err, env=env,
+            )  # fmt: skip
             producer = subprocess.Popen(  # noqa: S603 - resolved program paths, no shell
-                [pg_restore.path, "--no-owner", "--no-privileges", str(staged)],
-                stdout=subprocess.PIPE,
-                stderr=producer_err,
-                env=env,
-            )
-            try:
-                _run(
-                    [psql.path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-                     "-f", str(preamble), "-f", "-"],
-                    env=env, code="restore_failed",
-                    stdin=producer.stdout, stdout=subprocess.DEVNULL,
-                )  # fmt: skip
-            finally:
-                producer.stdout.close()
-                producer.wait()
-            if producer.returncode != 0:
-                producer_err.seek(0)
-                detail = producer_err.read().decode(errors="replace").strip()[-2000:]
+                [pg_restore.path, "--no-owner", "--no-privileges", "--file=-", str(staged)],
+                stdout=subprocess.PIPE, stderr=restore_err, env=env,
+            )  # fmt: skip
+            _pump(producer, consumer)
+            # Without the COMMIT, psql's session ends inside the transaction: rolled back.
+            if consumer.wait() != 0:
                 raise BackupError(
-                    f"pg_restore failed (exit {producer.returncode}): {detail}",
+                    f"psql failed (exit {consumer.returncode}), the database is unchanged: "
+                    f"{_tail(psql_err)}",
                     code="restore_failed",
                 )
+            if producer.returncode != 0:
+                raise BackupError(
+                    f"pg_restore failed (exit {producer.returncode}), the database is unchanged: "
+                    f"{_tail(restore_err)}",
+                    code="restore_failed",
+                )
+
+
+def _pump(producer: subprocess.Popen, consumer: subprocess.Popen) -> None:
+    """pg_restore's script into psql after the preamble; COMMIT only if pg_restore succeeded."""
+    try:
+        consumer.stdin.write(_PREAMBLE)
+        shutil.copyfileobj(producer.stdout, consumer.stdin, 1024 * 1024)
+        producer.stdout.close()
+        if producer.wait() == 0:
+            consumer.stdin.write(b"COMMIT;\n")
+        consumer.stdin.close()
+    except BrokenPipeError:
+        # psql stopped at an error (ON_ERROR_STOP): its exit status and stderr say which.
+        producer.kill()
+        producer.wait()
+
+
+def _tail(err) -> str:
+    err.seek(0)
+    return err.read().decode(errors="replace").strip()[-2000:]
 
 
 def _pg_counts(conn: psycopg.Connection) -> dict[str, int]:

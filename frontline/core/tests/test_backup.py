@@ -95,6 +95,7 @@ def test_the_manifest_describes_the_archive(cast, media, tmp_path):
 
     backup(archive)
 
+    assert archive.stat().st_mode & 0o777 == 0o600  # customers' data, password hashes
     manifest = manifest_of(archive)
     assert manifest["format"] == "frontline-backup"
     assert manifest["database"]["vendor"] == "sqlite"
