@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "frontline.core.schema.add_common_errors",
+        "frontline.core.schema.times_of_day_as_patterns",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "frontline.accounts.roles.Role",

@@ -20,6 +20,33 @@ COMMON_ERRORS = {
 }
 
 
+# DRF writes a time of day as "08:30:00"; JSON Schema's "time" format is RFC 3339's
+# full-time, which needs an offset ("08:30:00+08:00"), so validators reject our values.
+TIME_OF_DAY = {
+    "type": "string",
+    "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
+    "example": "08:30:00",
+}
+
+
+def _times_of_day(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            del node["format"]
+            node.update({k: v for k, v in TIME_OF_DAY.items() if k not in node})
+        for value in node.values():
+            _times_of_day(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times_of_day(value)
+
+
+def times_of_day_as_patterns(result, generator, request, public):
+    """Describe times of day as what the API sends ("HH:MM[:SS[.ffffff]]")."""
+    _times_of_day(result)
+    return result
+
+
 def add_common_errors(result, generator, request, public):
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
