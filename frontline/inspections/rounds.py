@@ -340,7 +340,18 @@ def attach_pending_photo(*, actor, round, checkpoint_id: int, item_id: int, file
         reading.photo_pending = False
         audit.record(actor=actor, instance=r, action=audit.AuditAction.ACTION, verb="reading_photo",
                      changes={"reading": reading.pk, "content_type": content_type})  # fmt: skip
+        _rescore(r)
     return reading
+
+
+def _rescore(r: Round) -> None:
+    """A photo that followed a finished round's data counts now: the computed score is
+    refreshed, and the score too unless someone set it by hand."""
+    if r.status != R.COMPLETED:
+        return
+    score, parts = quality.score_round(_fresh(r))
+    Round.objects.filter(pk=r.pk, quality_score=F("quality_computed")).update(quality_score=score)
+    Round.objects.filter(pk=r.pk).update(quality_computed=score, quality_parts=parts)
 
 
 def skip_point(*, actor, round, checkpoint, reason, note="", client_id=None,

@@ -234,3 +234,31 @@ def test_uploads_left_open_a_week_are_removed(api, cast, eng, tmp_path):
     state = client.get(f"{URL}{body['client_id']}/").json()
     assert state["status"] == "failed" and state["code"] == "expired"
     assert not list((tmp_path / uploads.FOLDER).iterdir())
+
+
+def test_a_photo_that_follows_a_finished_round_counts_in_its_score(api, cast, eng):
+    # Given a round walked offline and finished, its photos still to follow
+    route = fi.route(customer=cast.customer_a, points=1, items=ITEMS[:1],
+                     anomaly_action=AnomalyAction.NONE)  # fmt: skip
+    rnd = fi.round_for(route, eng)
+    cp = route.checkpoints.get()
+    temp = cp.items.get()
+    visit = {"checkpoint": cp.pk, "readings": [{"item": temp.pk, "value": 7}],
+             "photos_to_follow": [temp.pk]}  # fmt: skip
+    apply_batch(actor=eng, device_id="p", actions=[
+        act("start_round", rnd, ago=dt.timedelta(minutes=9)),
+        act("record_visit", rnd, visit, ago=dt.timedelta(minutes=8)),
+        act("finish_round", rnd, ago=dt.timedelta(minutes=7)),
+    ])  # fmt: skip
+    rnd.refresh_from_db()
+    assert rnd.quality_parts["photos"]["score"] == 0
+    # When the photo arrives
+    client = api.as_user(eng)
+    body = body_for({"round": rnd.pk, "checkpoint": cp.pk, "item": temp.pk},
+                    purpose="reading_photo")  # fmt: skip
+    client.post(URL, body, format="json")
+    assert patch(client, body["client_id"], 0, PNG).json()["status"] == "done"
+    # Then the round's photo part counts it
+    rnd.refresh_from_db()
+    assert rnd.quality_parts["photos"]["score"] == 1
+    assert rnd.quality_score == rnd.quality_computed
