@@ -89,7 +89,9 @@ class ProblemSerializer(StrictModelSerializer):
     fix_owner = ScopedPrimaryKeyRelatedField(
         queryset=User.objects.all(), allow_null=True, required=False
     )
-    fix_owner_name = serializers.CharField(source="fix_owner", read_only=True, default=None)
+    fix_owner_name = serializers.CharField(
+        source="fix_owner", read_only=True, default=None, allow_null=True
+    )
     created_by_name = serializers.CharField(source="created_by", read_only=True)
     status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
     ticket_count = serializers.SerializerMethodField()

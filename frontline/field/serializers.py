@@ -31,6 +31,7 @@ from frontline.field.models import (
 )
 from frontline.field.states import (
     ChecklistResult,
+    DispatchVia,
     EventKind,
     Priority,
     WorkOrderType,
@@ -230,6 +231,8 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     assignee_name = serializers.SerializerMethodField()
     partner_name = serializers.SerializerMethodField()
     open_offer = serializers.SerializerMethodField()
+    # Blank until the order is dispatched: the schema must admit "".
+    dispatched_via = serializers.ChoiceField(DispatchVia.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = WorkOrder

@@ -108,7 +108,9 @@ class PointRuleViewSet(ParticipantsOnly, ScopedModelViewSet):
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     user_name = serializers.CharField(source="user.display_name", read_only=True)
-    rule_name = serializers.CharField(source="rule.name", read_only=True, default=None)
+    rule_name = serializers.CharField(source="rule.name", read_only=True, allow_null=True)
+    # Blank for a manual correction (no rule event): the schema must admit "".
+    event = serializers.ChoiceField(RuleEvent.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = LedgerEntry

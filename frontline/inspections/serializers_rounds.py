@@ -87,6 +87,8 @@ class PointVisitSerializer(serializers.ModelSerializer):
     checkpoint_code = serializers.CharField(source="checkpoint.code", read_only=True)
     by_name = serializers.SerializerMethodField()
     readings = RoundReadingSerializer(many=True, read_only=True)
+    # Blank unless the point was skipped: the schema must admit "".
+    skip_reason = serializers.ChoiceField(SkipReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = PointVisit

@@ -165,6 +165,13 @@ class SopVersionSerializer(serializers.ModelSerializer):
 
 class SopSerializer(serializers.ModelSerializer):
     latest_version = serializers.IntegerField(read_only=True, allow_null=True)
+    # Blank for an SOP that applies to no work-order type: the schema must admit "".
+    work_order_type = serializers.ChoiceField(
+        WorkOrderType.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty for an inspection SOP attached to routes.",
+    )
 
     class Meta:
         model = Sop

@@ -105,7 +105,7 @@ class AssetSerializer(StrictModelSerializer):
     parent = ScopedPrimaryKeyRelatedField(
         queryset=Asset.objects.all(), allow_null=True, required=False
     )
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_name = serializers.CharField(source="parent.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Asset
