@@ -174,6 +174,7 @@ def balance_of(user) -> dict:
 @extend_schema_view(
     list=extend_schema(summary="Points and coins entries you may see (your own; managers: all)"),
     retrieve=extend_schema(summary="One ledger entry"),
+    create=extend_schema(exclude=True),  # always 405: entries are written by services
 )
 class LedgerEntryViewSet(ParticipantsOnly, ScopedModelViewSet):
     queryset = LedgerEntry.objects.select_related("user", "rule")

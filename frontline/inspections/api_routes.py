@@ -127,6 +127,7 @@ def _child(queryset, raw):
         request=s.RouteWriteSerializer,
         responses=ok(s.RouteDetailSerializer),
     ),
+    destroy=extend_schema(exclude=True),  # always 405: a route is archived instead
 )
 class RouteViewSet(BodyMixin, ScopedModelViewSet):
     queryset = Route.objects.all()
