@@ -158,3 +158,13 @@ def test_the_admin_lists_jobs_read_only_with_counts_by_status(client, admin_user
     assert b"frontline.jobs.tests.record" in response.content
     assert b"Pending (1)" in response.content
     assert client.get("/admin/jobs/outboxjob/add/").status_code == 403
+
+
+def test_the_metrics_scrape_counts_open_jobs():
+    metrics = pytest.importorskip("frontline.core.metrics")
+    jobs.enqueue(record)
+    done = jobs.enqueue(record)
+    services.run(done.pk)
+    text = metrics.render().decode()
+    assert 'frontline_jobs_open{status="pending"} 1.0' in text
+    assert 'frontline_jobs_open{status="sent"} 0.0' in text
