@@ -173,7 +173,7 @@ class DispatchRuleViewSet(ScopedModelViewSet):
         request=ReorderSerializer,
         responses={200: DispatchRuleSerializer(many=True)},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)  # every rule, a plain list
     def reorder(self, request):
         payload = ReorderSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -267,6 +267,7 @@ class RouteViewSet(BodyMixin, ScopedModelViewSet):
         url_path=r"checkpoints/(?P<checkpoint_id>[0-9]+)/move",
         url_name="checkpoint-move",
         filter_backends=[],
+        pagination_class=None,  # the whole route's checkpoints, a plain list
     )
     def move(self, request, pk=None, checkpoint_id=None):
         route = self.get_object()
