@@ -193,3 +193,51 @@ def test_a_day_without_signal_syncs_every_action_once_with_the_phones_times(
         assert readings["出水温度"].number in (7.5, 8)
         assert readings["压力表照片"].photo, "each photo followed its visit"
     assert phone.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_reassigned_while_offline_comes_back_taken_back_with_the_reason(phone, cast, sign_in):
+    from frontline.field import services
+    from frontline.field.tests.factories import engineer
+
+    wo = job(cast, step="dispatched")
+    colleague = f.member("engineer", cast.operator, email="colleague@t.example")
+    engineer(user=colleague)
+    page = phone.page
+    sign_in(page, "engineer@t.example", f.PASSWORD)
+    page.goto("/m/")
+    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+    # Given the engineer accepts and checks in without a signal
+    phone.signal(False)
+    page.goto(f"/m/jobs/{wo.pk}/")
+    page.locator("[data-testid=bar-accept]").tap()
+    page.locator("[data-testid=check-in]").tap()
+    page.wait_for_selector("[data-testid=checklist]:visible")
+    # … while the dispatcher gives the job to a colleague
+    services.dispatch(actor=cast.dispatcher, work_order=wo, engineer=colleague)
+
+    # When the signal is back
+    phone.signal(True)
+
+    # Then the first step comes back "taken back" with the server's reason, the next one
+    # "not sent" (it followed a refused step), and nothing was applied
+    problems = page.locator("[data-testid=sync-problem]")
+    problems.nth(1).wait_for(timeout=30_000)
+    assert problems.count() == 2
+    assert [problems.nth(i).get_attribute("data-status") for i in range(2)] == [
+        "taken_back", "skipped",
+    ]  # fmt: skip
+    assert wo.number in problems.first.inner_text()
+    assert "no longer assigned to you" in problems.first.inner_text()
+    assert "earlier step" in problems.nth(1).inner_text()
+    wo.refresh_from_db()
+    assert wo.assignee_id == colleague.pk and wo.status == WorkOrderStatus.DISPATCHED
+    assert list(SyncAction.objects.values_list("kind", "status")) == [("accept", "taken_back")]
+
+    # … and the engineer dismisses them once read
+    page.locator("[data-testid=sync-dismiss]").first.tap()
+    page.locator("[data-testid=sync-dismiss]").first.tap()
+    page.wait_for_selector("[data-testid=sync-problem]", state="detached")
+    assert phone.errors == []

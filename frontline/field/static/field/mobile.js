@@ -392,9 +392,10 @@
     });
 
     outbox.onChange(function (event) {
-      // Sent: show what the server now says (refusals stay listed in the outbox bar).
+      // All sent and applied: show what the server now says. A refusal keeps the page as
+      // it is, the reason listed in the outbox bar, until the engineer dismisses it.
       if (event.type === "synced" && queued.length && !outbox.isOffline()) {
-        outbox.pending(function (row) { return row.target === jobId; }).then(function (rows) {
+        outbox.kept(function (row) { return row.target === jobId && WORK_ORDER_KINDS.indexOf(row.kind) !== -1; }).then(function (rows) {
           if (!rows.length) { window.location.reload(); }
         });
       }

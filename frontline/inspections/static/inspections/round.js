@@ -176,7 +176,7 @@
     });
     box.onChange(function (event) {
       if (event.type !== "synced" || !self.queued.length || box.isOffline()) { return; }
-      box.pending(function (row) { return row.target === self.data.round.id; }).then(function (rows) {
+      box.kept(function (row) { return row.target === self.data.round.id && ROUND_KINDS.indexOf(row.kind) !== -1; }).then(function (rows) {
         if (!rows.length) { window.location.reload(); }
       });
     });

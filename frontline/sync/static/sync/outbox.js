@@ -204,6 +204,11 @@
     });
   }
 
+  // Every action of this user still on the phone, waiting or refused.
+  function kept(filter) {
+    return actions().then(function (rows) { return rows.filter(function (row) { return !filter || filter(row); }); });
+  }
+
   // Anything to send: queued actions, or photos still to upload.
   function anything() {
     return Promise.all([actions(), uploads()]).then(function (got) {
@@ -502,6 +507,7 @@
     queue: queue,
     queueUpload: queueUpload,
     pending: pending,
+    kept: kept,
     sync: sync,
     onChange: function (fn) { listeners.push(fn); },
     keepPages: keepPages
