@@ -233,19 +233,22 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than the longest job (a plan run): an unacknowledged message comes back
-    # after this many seconds.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
-    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
-    "socket_connect_timeout": 2,
-    "socket_timeout": 10,
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+if REDIS_URL:  # Redis-only options (the embedded broker hands its options to SQLAlchemy)
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        # Longer than the longest job (a plan run): an unacknowledged message comes
+        # back after this many seconds.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
 # Seconds a job stays in the outbox before the relay publishes it (the commit hook
 # normally has already); jobs.relay_pending runs this often.
 JOBS_RELAY_AFTER_S = env_int("JOBS_RELAY_AFTER_S", 5)
