@@ -7,6 +7,8 @@ row's values, and the sha256 of every media file.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 import pytest
@@ -15,7 +17,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from frontline.core.backup import BackupError, PostgresDatabase, restore_backup
-from frontline.core.tests.backup_helpers import build_world, fingerprints, media_digests
+from frontline.core.tests.backup_helpers import (
+    build_world,
+    fingerprints,
+    media_digests,
+    read_members,
+    write_members,
+)
 from tests.integration.conftest import require_url
 
 pytestmark = pytest.mark.integration
@@ -81,6 +89,34 @@ def test_round_trip_into_another_database(cast, media, tmp_path, other_database)
     restore_backup(archive, database=other_database, media_root=restored_media, force=True)
     with other_database.connect(autocommit=True) as conn, conn.cursor() as cursor:
         assert fingerprints(cursor, "postgresql") == source_tables
+
+    # And a dump that pg_restore cannot read (its manifest agrees) changes nothing
+    broken = tmp_path / "broken.tar.gz"
+    write_members(broken, with_unreadable_dump(read_members(archive)))
+    with pytest.raises(BackupError, match="the database is unchanged") as failed:
+        restore_backup(broken, database=other_database, media_root=restored_media, force=True)
+    assert failed.value.code == "restore_failed"
+    with other_database.connect(autocommit=True) as conn, conn.cursor() as cursor:
+        assert fingerprints(cursor, "postgresql") == source_tables
+
+
+def with_unreadable_dump(members):
+    """The archive's members with the dump cut in half, the manifest updated to match."""
+    dump = next(data for info, data in members if info.name == "database.pgdump")
+    dump = dump[: len(dump) // 2]
+    result = []
+    for info, data in members:
+        if info.name == "database.pgdump":
+            data = dump
+        elif info.name == "manifest.json":
+            manifest = json.loads(data)
+            manifest["members"]["database.pgdump"] = {
+                "size": len(dump),
+                "sha256": hashlib.sha256(dump).hexdigest(),
+            }
+            data = json.dumps(manifest).encode()
+        result.append((info, data))
+    return result
 
 
 def fake_pg_dump(folder, version: str):

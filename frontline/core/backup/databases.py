@@ -250,7 +250,10 @@ class PostgresDatabase:
         return f"PostgreSQL database {self.params.get('dbname', '?')!r} on {where}"
 
     def connect(self, **kwargs) -> psycopg.Connection:
-        return psycopg.connect(**self.params, **kwargs)
+        try:
+            return psycopg.connect(**self.params, **kwargs)
+        except psycopg.OperationalError as exc:
+            raise BackupError(f"cannot connect to {self.describe()}: {exc}", code="connect_failed")
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}

@@ -7,10 +7,11 @@ class BackupError(Exception):
     """Backup or restore cannot go on; the message says why and what to do.
 
     Codes: ``exists``, ``invalid_path``, ``not_found``, ``in_transaction``,
-    ``client_missing``, ``client_too_old``, ``dump_failed``, ``corrupt``, ``unsafe_member``,
-    ``format``, ``vendor_mismatch``, ``not_empty``, ``restore_failed``, ``verify_failed``. The console commands turn it into a non-zero
-    exit status with the message on stderr. Messages are English, like the other
-    console commands' output (cron mail, logs).
+    ``connect_failed``, ``client_missing``, ``client_too_old``, ``dump_failed``, ``corrupt``,
+    ``unsafe_member``, ``format``, ``vendor_mismatch``, ``not_empty``, ``restore_failed``,
+    ``verify_failed``. The console commands turn it into a non-zero exit status with the
+    message on stderr. Messages are English, like the other console commands' output
+    (cron mail, logs).
     """
 
     def __init__(self, message: str, *, code: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 
@@ -87,3 +88,45 @@ def write_members(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]
             if data is not None:
                 info.size = len(data)
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+
+def noise(n: int, seed: bytes) -> bytes:
+    """n bytes that do not compress, the same every run."""
+    out, block = bytearray(), seed
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+def forge_archive(path: Path, *, vendor: str) -> None:
+    """A well-formed archive in the documented layout, without a database to back up.
+
+    Its dump is not a database: tests that use it expect a refusal before the restore.
+    """
+    dump = "database.sqlite3" if vendor == "sqlite" else "database.pgdump"
+    media = {
+        "desk/1/" + "a" * 32: noise(50_000, b"attachment"),
+        "field/1/" + "b" * 32: noise(30_000, b"photo"),
+    }
+    members = {dump: noise(20_000, b"dump"), **{f"media/{k}": v for k, v in media.items()}}
+    manifest = {
+        "format": "frontline-backup",
+        "format_version": 1,
+        "created_at": "2026-11-22T02:30:00+00:00",
+        "app_version": "0.1.0",
+        "database": {"vendor": vendor, "dump": dump},
+        "migrations": {},
+        "tables": {},
+        "members": {
+            name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in members.items()
+        },
+        "media": [
+            {"path": key, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for key, data in media.items()
+        ],
+    }
+    entries = [(tarfile.TarInfo(name), data) for name, data in members.items()]
+    entries.append((tarfile.TarInfo("manifest.json"), json.dumps(manifest).encode()))
+    write_members(path, entries)
