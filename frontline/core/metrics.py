@@ -15,7 +15,8 @@ What is measured:
   last completed sweep, once one has been recorded), and whatever other apps register.
 
 Several processes (gunicorn workers, Celery workers): with ``PROMETHEUS_MULTIPROC_DIR``
-set (``frontline serve`` sets it in production and empties it at start), counters and
+set (``frontline serve`` sets it in production and removes dead processes' files at
+start), counters and
 histograms are written to files there and summed at scrape; without it, one process
 keeps them in memory.
 
@@ -355,7 +356,13 @@ def _on_worker_ready(**kwargs):
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, addr=addr, registry=registry)
+    try:
+        start_http_server(port, addr=addr, registry=registry)
+    except OSError:
+        # Another worker of this node serves the port; with a shared
+        # PROMETHEUS_MULTIPROC_DIR its answer includes this worker's counters.
+        logger.info("metrics: port %d already served on this node", port)
+        return
     logger.info("metrics: worker counters on http://%s:%d/metrics", addr, port)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import stat
 
 import pytest
@@ -94,15 +95,18 @@ def test_n_celery_workers_and_one_beat(settings):
     assert "--pool=threads" in commands["worker-1"]
 
 
-def test_the_metrics_folder_is_emptied_at_start(tmp_path, settings):
+def test_the_metrics_folder_loses_the_files_of_processes_that_are_gone(tmp_path, settings):
     folder = tmp_path / "prometheus"
     folder.mkdir()
-    (folder / "counter_123.db").write_bytes(b"old")
+    gone = folder / "counter_4999999.db"  # above Linux's largest pid
+    gone.write_bytes(b"old")
+    live = folder / f"histogram_{os.getpid()}.db"
+    live.write_bytes(b"live")
     environ = {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
 
     assert serve.prepare_metrics_dir(environ) == folder
 
-    assert list(folder.iterdir()) == []
+    assert sorted(folder.iterdir()) == [live]
     settings.VAR_DIR = tmp_path
     environ = {}
     assert serve.prepare_metrics_dir(environ) == folder

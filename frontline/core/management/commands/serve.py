@@ -2,7 +2,7 @@
 
 Development runs Django's runserver; ``FRONTLINE_ENV=production`` runs gunicorn
 (``--workers``, default ``WEB_WORKERS`` or 2 × cores + 1, at most 12) with the metrics
-of all its processes collected in ``PROMETHEUS_MULTIPROC_DIR`` (emptied at start).
+of all its processes collected in ``PROMETHEUS_MULTIPROC_DIR`` (stale files removed at start).
 ``--with-worker`` adds ``--celery-workers`` Celery workers (default ``CELERY_WORKERS``
 or 1) and one beat; ``--prepare`` migrates, collects static files and loads the demo
 into an empty database first (what ``make run-prod`` does through ``bin/run-prod``).
@@ -80,13 +80,29 @@ def celery_commands(*, loglevel: str, workers: int = 1) -> dict[str, list[str]]:
     return commands
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def prepare_metrics_dir(environ=os.environ) -> Path:
-    """The shared folder for the metrics of every child process, emptied of a previous
-    run's files (counters would otherwise carry over a restart)."""
+    """The shared folder for the metrics of every child process.
+
+    The files of processes that are gone (a previous run) are removed, or their counters
+    would carry over a restart; those of live processes (Celery workers of this node
+    writing into the same folder) are kept. Files are named ``<kind>_<pid>.db``.
+    """
     path = Path(environ.get(MULTIPROC_ENV) or settings.VAR_DIR / "prometheus")
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
-        stale.unlink()
+        pid = stale.stem.rpartition("_")[2]
+        if not (pid.isdigit() and _pid_alive(int(pid))):
+            stale.unlink(missing_ok=True)
     environ[MULTIPROC_ENV] = str(path)
     return path
 
