@@ -73,8 +73,8 @@ def enqueue(
                 job = OutboxJob.objects.create(key=key, **values)
         except IntegrityError:
             return OutboxJob.objects.get(key=key)
-    # A named function, not a partial: Django logs a failing robust hook by its
-    # __qualname__ (publish never raises anyway).
+    # A lambda, not a functools.partial: Django logs a failing robust hook by its
+    # __qualname__, which a partial lacks (publish never raises anyway).
     transaction.on_commit(lambda: publish([job.pk]), robust=True)
     return job
 
