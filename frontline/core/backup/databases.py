@@ -136,7 +136,12 @@ class SqliteDatabase:
     def restore(self, staged: Path, database: dict) -> None:
         source = sqlite3.connect(staged)
         try:
-            source.execute("PRAGMA quick_check").fetchone()
+            (check,) = source.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise BackupError(
+                    f"the archived SQLite database fails its integrity check: {check}",
+                    code="corrupt",
+                )
             source.backup(self._raw())
         except sqlite3.Error as exc:
             raise BackupError(f"restoring the SQLite database failed: {exc}", code="restore_failed")
@@ -292,7 +297,8 @@ class PostgresDatabase:
 
     def check_restore(self, database: dict) -> None:
         """The client programs exist and can read an archive written by this pg_dump."""
-        dumped_by = int(str(database.get("pg_dump", "0")).split(".")[0] or 0)
+        match = re.match(r"\d+", str(database.get("pg_dump", "")))
+        dumped_by = int(match.group()) if match else 0
         for name in ("pg_restore", "psql"):
             require_major(client(name), dumped_by, what="the pg_dump that wrote the archive")
 

@@ -6,7 +6,11 @@ non-zero exit status when anything fails; a failed run leaves no file under PATH
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from frontline.core.backup import BackupError, create_backup
 
@@ -35,6 +39,9 @@ class Command(BaseCommand):
             manifest = create_backup(path, force=force, alias=database, progress=progress)
         except BackupError as exc:
             raise CommandError(f"backup failed: {exc}")
+        except (OSError, DatabaseError, sqlite3.Error, psycopg.Error) as exc:
+            # A full disk, a permission, a lost connection: the reason, not a traceback.
+            raise CommandError(f"backup failed: {exc.__class__.__name__}: {exc}")
         tables = manifest["tables"]
         self.stdout.write(
             self.style.SUCCESS(

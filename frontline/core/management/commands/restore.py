@@ -7,7 +7,11 @@ archive's manifest; otherwise non-zero with the reason on stderr.
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from frontline.core.backup import BackupError, restore_backup
 
@@ -38,6 +42,9 @@ class Command(BaseCommand):
             summary = restore_backup(path, force=force, alias=database, progress=progress)
         except BackupError as exc:
             raise CommandError(f"restore failed: {exc}")
+        except (OSError, DatabaseError, sqlite3.Error, psycopg.Error) as exc:
+            # A full disk, a permission, a lost connection: the reason, not a traceback.
+            raise CommandError(f"restore failed: {exc.__class__.__name__}: {exc}")
         for note in summary.notes:
             self.stdout.write(self.style.WARNING(f"note: {note}"))
         self.stdout.write(
