@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "frontline.inspections.tasks.sync_anomaly_outcomes",
         "schedule": 5 * 60,
     },
+    # Photo uploads left open a week end and their waiting bytes go (sync.uploads).
+    "sync-remove-stale-uploads": {
+        "task": "frontline.sync.tasks.remove_stale_uploads",
+        "schedule": 60 * 60 * 24,
+    },
     "incentives-award-points": {
         "task": "frontline.incentives.tasks.award_points",
         "schedule": 5 * 60,
