@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -254,3 +257,28 @@ def test_an_unsafe_member_is_refused_before_anything_is_written(cast, media, tmp
 def test_a_missing_archive_is_a_clear_error(tmp_path, media):
     with pytest.raises(CommandError, match="does not exist"):
         restore(tmp_path / "nowhere.tar.gz")
+
+
+# ---------------------------------------------------------------- from cron
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="runs once, in the SQLite pass")
+def test_the_console_commands_report_by_exit_status(tmp_path):
+    # A cron job sees success as status 0 and a refusal as non-zero with one line on stderr.
+    env = {
+        **os.environ,
+        "FRONTLINE_ENV": "test",
+        "FRONTLINE_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'db.sqlite3'}",
+    }
+    archive = tmp_path / "nightly.tar.gz"
+    command = [sys.executable, "-m", "frontline.cli", "backup", "--skip-checks", str(archive)]
+
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert first.returncode == 0, first.stderr
+    assert "backup complete" in first.stdout
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
