@@ -262,3 +262,10 @@ def test_a_photo_that_follows_a_finished_round_counts_in_its_score(api, cast, en
     rnd.refresh_from_db()
     assert rnd.quality_parts["photos"]["score"] == 1
     assert rnd.quality_score == rnd.quality_computed
+
+
+def test_the_beat_ends_stale_uploads_daily(settings):
+    from frontline.sync import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sync-remove-stale-uploads"]
+    assert entry == {"task": tasks.remove_stale_uploads.name, "schedule": 24 * 60 * 60}
