@@ -37,14 +37,15 @@ READING_COLUMNS = ("visit_id", "item_id", "number", "answer", "text", "is_abnorm
 ITEM_FIELDS = ("position", "name", "kind", "unit", "normal_min", "normal_max", "choices",
                "abnormal_choices", "normal_answer", "anomaly_when_abnormal", "required")  # fmt: skip
 MAX_DAYS = 90
-PREFIX = "GEN-"
+# Cloned routes are coded BULK-000123 (the demo has a GEN-LG: generators).
+PREFIX = "BULK-"
+CODE_PATTERN = rf"^{PREFIX}\d{{6}}$"
 
 
 def _templates() -> list[tuple[Route, list[tuple[Checkpoint, list[CheckItem]]]]]:
     out = []
-    for route in (
-        Route.objects.filter(is_active=True).exclude(code__startswith=PREFIX).order_by("pk")
-    ):
+    templates = Route.objects.filter(is_active=True).exclude(code__regex=CODE_PATTERN)
+    for route in templates.order_by("pk"):
         points = []
         for cp in route.checkpoints.filter(is_active=True).order_by("position", "pk"):
             items = [i for i in cp.items.filter(is_active=True).order_by("position", "pk")
