@@ -18,8 +18,18 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")  # gave up after the last attempt
 
 
+class OutboxJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Jobs are plumbing: operator staff who may read the audit trail see them."""
+        if not getattr(user, "is_authenticated", False) or not user.has_capability("view_audit"):
+            return self.none()
+        return self
+
+
 class OutboxJob(models.Model):
     """One background job: which task, with what arguments, and how far it got."""
+
+    objects = OutboxJobQuerySet.as_manager()
 
     task = models.CharField(_("task"), max_length=200)
     args = models.JSONField(_("arguments"), default=list, blank=True)
