@@ -4,7 +4,8 @@ Generated from ``django.urls.get_resolver()`` (``routes.py``) against the expect
 ``matrix.py``: a URL without an entry, or an entry without a URL, fails. For each URL:
 
 * GET by every actor on the side-``a`` object, and by customer A's people, customer B's
-  admin and the outlet's people on the side-``b`` object → the expected status; a 200
+  admin and the outlet's people on the side-``b`` object → the expected status (the
+  anonymous are sent to the login page, nowhere else); a 200
   answered to someone of the other side must not contain the other side's marker text
   (lists, searches, reports and maps included);
 * each unsafe method the route answers, by the anonymous, by customer B's admin on
@@ -114,6 +115,9 @@ def test_get(world, harness, name):
                 wrong.append(
                     f"{actor} on {side} ({path}): {response.status_code}, expected {expected[actor]}"
                 )
+            elif response.status_code == 302 and actor == "anonymous":
+                if not response["Location"].startswith(LOGIN):
+                    wrong.append(f"anonymous on {side} ({path}): sent to {response['Location']}")
             elif response.status_code == 200 and name not in TOKEN_PAGES:
                 body = _body(response)
                 for marker, forbidden in MAY_NOT_READ.items():
