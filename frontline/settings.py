@@ -365,6 +365,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "frontline.core.schema.add_common_errors",
         "frontline.core.schema.times_of_day_as_patterns",
+        "frontline.core.schema.staff_only_keys_optional",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "frontline.accounts.roles.Role",

@@ -60,3 +60,58 @@ def add_common_errors(result, generator, request, public):
                 body = {"application/json": {"schema": ERROR_REF}}
                 responses.setdefault(status, {"content": body, "description": description})
     return result
+
+
+# ---------------------------------------------------------------- audiences
+
+# A customer (or a partner outlet) reads some resources through a narrower serializer
+# than staff: the staff-only keys are left out of their answers. Such a serializer names
+# the staff shape it narrows (``narrows = WorkOrderSerializer``); the staff component
+# then lists those keys as optional, so both answers match the one documented schema.
+STAFF_ONLY_NOTE = "Staff only: absent from what customers and partner outlets receive."
+
+
+def _serializer_classes():
+    from rest_framework import serializers
+
+    seen, todo = set(), [serializers.BaseSerializer]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return seen
+
+
+def _component_name(cls) -> str:
+    name = cls.__name__
+    return name[: -len("Serializer")] if name.endswith("Serializer") else name
+
+
+def _staff_only_keys() -> dict[str, set[str]]:
+    """Staff component name -> the keys some narrower audience does not receive."""
+    keys: dict[str, set[str]] = {}
+    for cls in _serializer_classes():
+        staff = cls.__dict__.get("narrows")
+        if staff is None:
+            continue
+        missing = set(staff().fields) - set(cls().fields)
+        keys.setdefault(_component_name(staff), set()).update(missing)
+    return keys
+
+
+def staff_only_keys_optional(result, generator, request, public):
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, keys in _staff_only_keys().items():
+        component = schemas.get(name)
+        if not component or not keys:
+            continue
+        component["required"] = [k for k in component.get("required", []) if k not in keys]
+        if not component["required"]:
+            del component["required"]
+        for key in keys & set(component.get("properties", {})):
+            prop = component["properties"][key]
+            text = prop.get("description", "")
+            prop["description"] = f"{text} {STAFF_ONLY_NOTE}".strip()
+    return result

@@ -87,6 +87,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class CustomerAttachmentSerializer(AttachmentSerializer):
+    narrows = AttachmentSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(AttachmentSerializer.Meta):
         fields = ["id", "ticket", "name", "content_type", "size", "created_at", "download_url"]
         read_only_fields = fields
@@ -114,6 +116,8 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
 class CustomerEventSerializer(TicketEventSerializer):
     """A public event as the customer sees it: who (by name), what, when; no internal data."""
+
+    narrows = TicketEventSerializer  # the staff shape (frontline.core.schema)
 
     class Meta(TicketEventSerializer.Meta):
         fields = ["id", "ticket", "kind", "author_name", "body", "status_change", "attachments",
@@ -199,6 +203,8 @@ class TicketSerializer(serializers.ModelSerializer):
 class CustomerTicketSerializer(TicketSerializer):
     """A ticket as its customer sees it in the portal or through the API."""
 
+    narrows = TicketSerializer  # the staff shape (frontline.core.schema)
+
     # The owner's name only: never their email address, even when no name is set.
     owner_name = serializers.SerializerMethodField()
 
@@ -232,6 +238,8 @@ class TicketSummarySerializer(TicketSerializer):
 
 class CustomerTicketSummarySerializer(CustomerTicketSerializer):
     """A ticket in the customer's list: the portal fields but the description."""
+
+    narrows = TicketSummarySerializer  # the staff shape (frontline.core.schema)
 
     class Meta(CustomerTicketSerializer.Meta):
         fields = _without_description(CustomerTicketSerializer.Meta.fields)

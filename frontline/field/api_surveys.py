@@ -55,6 +55,8 @@ class SurveySerializer(serializers.ModelSerializer):
 class CustomerSurveySerializer(SurveySerializer):
     """The customer's own answers: the engineer by name only."""
 
+    narrows = SurveySerializer  # the staff shape (frontline.core.schema)
+
     class Meta(SurveySerializer.Meta):
         fields = ["id", "work_order", "work_order_number", "engineer_name", "csat", "nps",
                   "comment", "submitted_at"]  # fmt: skip

@@ -93,6 +93,8 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 
 class CustomerChecklistItemSerializer(ChecklistItemSerializer):
+    narrows = ChecklistItemSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(ChecklistItemSerializer.Meta):
         fields = ["id", "position", "label", "result", "checked_at"]
         read_only_fields = fields
@@ -112,6 +114,8 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class CustomerPhotoSerializer(PhotoSerializer):
+    narrows = PhotoSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(PhotoSerializer.Meta):
         fields = ["id", "work_order", "name", "content_type", "size", "caption", "created_at",
                   "download_url"]  # fmt: skip
@@ -289,6 +293,8 @@ PARTNER_HIDDEN = {"ticket", "ticket_number", "project", "project_name", "team", 
 class PartnerWorkOrderSerializer(WorkOrderSerializer):
     """A work order as the partner outlet it was sent to sees it."""
 
+    narrows = WorkOrderSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(WorkOrderSerializer.Meta):
         fields = [f for f in WorkOrderSerializer.Meta.fields if f not in PARTNER_HIDDEN]
         read_only_fields = fields
@@ -296,6 +302,8 @@ class PartnerWorkOrderSerializer(WorkOrderSerializer):
 
 class CustomerWorkOrderSerializer(WorkOrderSerializer):
     """A work order as its customer sees it: who comes when, and what was done."""
+
+    narrows = WorkOrderSerializer  # the staff shape (frontline.core.schema)
 
     engineer_name = serializers.SerializerMethodField()
 
@@ -337,6 +345,8 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
 
 
 class PartnerWorkOrderDetailSerializer(PartnerWorkOrderSerializer):
+    narrows = WorkOrderDetailSerializer  # the staff shape (frontline.core.schema)
+
     checklist = ChecklistItemSerializer(many=True, read_only=True)
     photos = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
@@ -355,6 +365,8 @@ class PartnerWorkOrderDetailSerializer(PartnerWorkOrderSerializer):
 
 
 class CustomerWorkOrderDetailSerializer(CustomerWorkOrderSerializer):
+    narrows = WorkOrderDetailSerializer  # the staff shape (frontline.core.schema)
+
     checklist = CustomerChecklistItemSerializer(many=True, read_only=True)
     photos = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()

@@ -63,6 +63,8 @@ class RouteCheckpointSerializer(serializers.ModelSerializer):
 
 
 class CustomerRouteCheckpointSerializer(RouteCheckpointSerializer):
+    narrows = RouteCheckpointSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(RouteCheckpointSerializer.Meta):
         fields = ["id", "route", "position", "code", "name", "location", "asset", "asset_name",
                   "is_active", "items"]  # fmt: skip
@@ -99,12 +101,16 @@ class RouteDetailSerializer(RouteSerializer):
 
 
 class CustomerRouteSerializer(RouteSerializer):
+    narrows = RouteSerializer  # the staff shape (frontline.core.schema)
+
     class Meta(RouteSerializer.Meta):
         fields = ROUTE_LIST_FIELDS
         read_only_fields = fields
 
 
 class CustomerRouteDetailSerializer(RouteSerializer):
+    narrows = RouteDetailSerializer  # the staff shape (frontline.core.schema)
+
     checkpoints = serializers.SerializerMethodField()
 
     class Meta(RouteSerializer.Meta):
@@ -129,6 +135,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class CustomerScheduleSerializer(serializers.ModelSerializer):
+    narrows = ScheduleSerializer  # the staff shape (frontline.core.schema)
+
     class Meta:
         model = Schedule
         fields = SCHEDULE_FIELDS
