@@ -9,6 +9,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
@@ -38,13 +40,18 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Kept until the response is closed (request_finished below), so that Django's
+        # own "Not Found" / "Internal Server Error" lines, written after the middleware
+        # returns, carry the id too.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+@receiver(request_finished, dispatch_uid="frontline.core.middleware.forget_request_id")
+def _forget_request_id(**kwargs):
+    request_id_var.set("-")
 
 
 def _user_id(request):

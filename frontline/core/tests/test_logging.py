@@ -103,3 +103,22 @@ def test_log_format_picks_the_formatter():
     assert logging_config(log_format="text", level="INFO")["handlers"]["console"]["formatter"] == (
         "text"
     )
+
+
+@pytest.mark.django_db
+def test_djangos_not_found_line_carries_the_request_id(client):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/no-such-page/", headers={"X-Request-ID": "req-0002-abcd"})
+    finally:
+        logger.removeHandler(handler)
+
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert response.status_code == 404
+    assert line["request_id"] == "req-0002-abcd"
+    assert line["level"] == "WARNING"
