@@ -172,6 +172,10 @@ STATICFILES_DIRS = [
     ("vendor/jsqr", _NODE / "jsqr" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+STATICFILES_FINDERS = [
+    "frontline.core.staticfiles.VendorFinder",  # only the vendor files the pages use
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
