@@ -29,8 +29,6 @@ class OutboxJobQuerySet(models.QuerySet):
 class OutboxJob(models.Model):
     """One background job: which task, with what arguments, and how far it got."""
 
-    objects = OutboxJobQuerySet.as_manager()
-
     task = models.CharField(_("task"), max_length=200)
     args = models.JSONField(_("arguments"), default=list, blank=True)
     # A business key makes enqueueing the same job twice a no-op (e.g. "plan:42").
@@ -48,6 +46,8 @@ class OutboxJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+
+    objects = OutboxJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("background job")
