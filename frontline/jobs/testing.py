@@ -9,6 +9,17 @@ from contextlib import contextmanager
 CLOSED_BROKER = "redis://127.0.0.1:1/0"
 
 
+def _forget_connections(app) -> None:
+    """Drop the app's cached connection and producer pools (as Celery does after a
+    fork): they are bound to the broker of their first use, so without this a message
+    published through ``task.delay`` would still reach the broker an earlier test used."""
+    app._pool = None
+    try:
+        app.__dict__["amqp"]._producer_pool = None
+    except (AttributeError, KeyError):
+        pass
+
+
 @contextmanager
 def broker_at(url: str, *, queue: str | None = None) -> Iterator[None]:
     """Publish for real (not eagerly) to ``url`` inside the block, to ``queue`` when
@@ -20,7 +31,9 @@ def broker_at(url: str, *, queue: str | None = None) -> Iterator[None]:
         changes["task_default_queue"] = queue
     saved = {name: app.conf[name] for name in changes}
     app.conf.update(changes)
+    _forget_connections(app)
     try:
         yield
     finally:
         app.conf.update(saved)
+        _forget_connections(app)
