@@ -55,6 +55,8 @@ PK_RULES: list[tuple[str, str]] = [
     # dispatch
     (r"^(dispatch|api-v1):plan-", "plan"),
     # inspections
+    # A new checkpoint is added to a route (routes/<pk>/checkpoints/new/).
+    (r"^inspections:checkpoint-create$", "route"),
     (r"^inspections:(checkpoint-|item-create)", "checkpoint"),
     (r"^inspections:item-", "check_item"),
     (r"^inspections:schedule-create$", "route"),
