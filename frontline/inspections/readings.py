@@ -172,20 +172,25 @@ def _parse_entries(readings, items: dict[int, CheckItem]) -> dict[int, object]:
     return values
 
 
+def _photo_item(raw, items: dict[int, CheckItem]) -> CheckItem:
+    """The item ``raw`` names at this checkpoint, when it takes a photo."""
+    item_id = None if isinstance(raw, bool) else parse_id(raw)
+    item = items.get(item_id) if item_id is not None else None
+    if item is None:
+        raise ValidationFailed(
+            fields={_key(str(raw)[:20]): [_("This item is not checked at this checkpoint.")]}
+        )
+    if item.kind != ItemKind.PHOTO and not item.photo_required:
+        raise ValidationFailed(
+            fields={_key(item.pk): [_("“%(name)s” takes no photo.") % {"name": item.name}]}
+        )
+    return item
+
+
 def _parse_photos(photos, items: dict[int, CheckItem]) -> dict[int, object]:
     out: dict[int, object] = {}
     for raw, upload in (photos or {}).items():
-        item_id = None if isinstance(raw, bool) else parse_id(raw)
-        item = items.get(item_id) if item_id is not None else None
-        if item is None:
-            raise ValidationFailed(
-                fields={_key(str(raw)[:20]): [_("This item is not checked at this checkpoint.")]}
-            )
-        if item.kind != ItemKind.PHOTO and not item.photo_required:
-            raise ValidationFailed(
-                fields={_key(item.pk): [_("“%(name)s” takes no photo.") % {"name": item.name}]}
-            )
-        out[item.pk] = upload
+        out[_photo_item(raw, items).pk] = upload
     if len(out) > uploads.MAX_FILES:
         raise ValidationFailed(
             fields={"photos": [_("At most %(n)d photos at a time.") % {"n": uploads.MAX_FILES}]}
@@ -201,16 +206,7 @@ def _parse_to_follow(to_follow, items: dict[int, CheckItem]) -> set[int]:
         raise ValidationFailed(fields={"photos_to_follow": [_("Give a list of item ids.")]})
     out: set[int] = set()
     for raw in to_follow:
-        item_id = None if isinstance(raw, bool) else parse_id(raw)
-        item = items.get(item_id) if item_id is not None else None
-        if item is None:
-            raise ValidationFailed(
-                fields={_key(str(raw)[:20]): [_("This item is not checked at this checkpoint.")]}
-            )
-        if item.kind != ItemKind.PHOTO and not item.photo_required:
-            raise ValidationFailed(
-                fields={_key(item.pk): [_("“%(name)s” takes no photo.") % {"name": item.name}]}
-            )
+        item = _photo_item(raw, items)
         out.add(item.pk)
     return out
 

@@ -37,6 +37,10 @@ class SyncActionQuerySet(models.QuerySet):
         return self.none()
 
 
+class SyncUploadQuerySet(SyncActionQuerySet):
+    """As synced actions: field leads see every engineer's uploads, an engineer their own."""
+
+
 class SyncAction(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -87,16 +91,6 @@ class SyncAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target_type}:{self.target_id} ({self.status})"
-
-
-class SyncUploadQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """As synced actions: field leads see every engineer's, an engineer their own."""
-        if field_access.may_dispatch(user) or field_access.may_manage_engineers(user):
-            return self
-        if field_access.may_do_field_work(user):
-            return self.filter(user_id=user.pk)
-        return self.none()
 
 
 class SyncUpload(models.Model):

@@ -24,3 +24,16 @@ def require_url(name: str, example: str) -> str:
     if is_ci():
         pytest.fail(f"CI=true: {message}", pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """REDIS_URL, checked to answer (with CI=true, a missing or silent Redis fails)."""
+    url = require_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {exc}", pytrace=False)
+    return url

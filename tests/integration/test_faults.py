@@ -41,18 +41,6 @@ HANG = 20.0
 
 
 @pytest.fixture
-def redis_url() -> str:
-    url = require_url("REDIS_URL", "redis://127.0.0.1:6379/0")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {exc}", pytrace=False)
-    return url
-
-
-@pytest.fixture
 def queue(redis_url):
     """A queue of this test's own: parallel test processes share the Redis database."""
     name = f"frontline-faults-{uuid.uuid4().hex}"

@@ -9,21 +9,8 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from frontline.celery import ping
-from tests.integration.conftest import require_url
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = require_url("REDIS_URL", "redis://127.0.0.1:6379/0")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"REDIS_URL={url} is set but Redis does not answer: {exc}", pytrace=False)
-    return url
 
 
 def test_ping_round_trip_through_redis(redis_url):

@@ -6,13 +6,10 @@ non-zero exit status when anything fails; a failed run leaves no file under PATH
 
 from __future__ import annotations
 
-import sqlite3
+from django.core.management.base import BaseCommand
 
-import psycopg
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-
-from frontline.core.backup import BackupError, create_backup
+from frontline.core.backup import create_backup
+from frontline.core.backup.command import run
 
 
 class Command(BaseCommand):
@@ -31,17 +28,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, force: bool, database: str, verbosity: int, **options):
-        def progress(message: str) -> None:
-            if verbosity >= 1:
-                self.stdout.write(message)
-
-        try:
-            manifest = create_backup(path, force=force, alias=database, progress=progress)
-        except BackupError as exc:
-            raise CommandError(f"backup failed: {exc}")
-        except (OSError, DatabaseError, sqlite3.Error, psycopg.Error) as exc:
-            # A full disk, a permission, a lost connection: the reason, not a traceback.
-            raise CommandError(f"backup failed: {exc.__class__.__name__}: {exc}")
+        manifest = run(
+            self,
+            create_backup,
+            "backup",
+            path=path,
+            force=force,
+            database=database,
+            verbosity=verbosity,
+        )
         tables = manifest["tables"]
         self.stdout.write(
             self.style.SUCCESS(

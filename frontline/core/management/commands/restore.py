@@ -7,13 +7,10 @@ archive's manifest; otherwise non-zero with the reason on stderr.
 
 from __future__ import annotations
 
-import sqlite3
+from django.core.management.base import BaseCommand
 
-import psycopg
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
-
-from frontline.core.backup import BackupError, restore_backup
+from frontline.core.backup import restore_backup
+from frontline.core.backup.command import run
 
 
 class Command(BaseCommand):
@@ -34,17 +31,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, force: bool, database: str, verbosity: int, **options):
-        def progress(message: str) -> None:
-            if verbosity >= 1:
-                self.stdout.write(message)
-
-        try:
-            summary = restore_backup(path, force=force, alias=database, progress=progress)
-        except BackupError as exc:
-            raise CommandError(f"restore failed: {exc}")
-        except (OSError, DatabaseError, sqlite3.Error, psycopg.Error) as exc:
-            # A full disk, a permission, a lost connection: the reason, not a traceback.
-            raise CommandError(f"restore failed: {exc.__class__.__name__}: {exc}")
+        summary = run(
+            self,
+            restore_backup,
+            "restore",
+            path=path,
+            force=force,
+            database=database,
+            verbosity=verbosity,
+        )
         for note in summary.notes:
             self.stdout.write(self.style.WARNING(f"note: {note}"))
         self.stdout.write(
