@@ -250,6 +250,9 @@ if REDIS_URL:  # Redis-only options (the embedded broker hands its options to SQ
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+        # A worker killed while it holds the restore lock keeps the others from restoring
+        # messages until the lock expires (kombu's default: 300 s).
+        "unacked_mutex_expire": env_int("CELERY_UNACKED_MUTEX_EXPIRE", 300),
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
     }

@@ -164,6 +164,8 @@ def _worker(redis_url: str, queue: str) -> subprocess.Popen:
         "CELERY_VISIBILITY_TIMEOUT": "2",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        # The victim may die holding the restore lock: let it lapse quickly.
+        "CELERY_UNACKED_MUTEX_EXPIRE": "3",
     }
     command = [
         sys.executable, "-m", "celery", "-A", "frontline.celery", "worker",
@@ -225,7 +227,7 @@ def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once
         # Then the broker hands the message to the other worker, which finishes the job
         _wait_for(
             lambda: OutboxJob.objects.get(pk=job.pk).status == JobStatus.DONE,
-            seconds=20, what="the redelivered job to finish", workers=workers.values(),
+            seconds=40, what="the redelivered job to finish", workers=workers.values(),
         )  # fmt: skip
     finally:
         for worker in workers.values():
