@@ -170,6 +170,8 @@ def public_event_detail(event) -> dict:
 class PublicEventSerializer(serializers.ModelSerializer):
     """A public event as a customer or partner reads it: what, when, by whom (a name)."""
 
+    narrows = EventSerializer  # the staff shape (frontline.core.schema)
+
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     author_name = serializers.SerializerMethodField()
     detail = serializers.SerializerMethodField()
