@@ -16,6 +16,18 @@
       event.preventDefault();
     }
   });
+  // Signing out drops the pages the phone app kept for offline use (sync/outbox.js).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-sign-out]")) { return; }
+    try {
+      window.localStorage.removeItem("frontline-kept-at");
+      window.localStorage.removeItem("frontline-kept-user");
+    } catch (e) { /* storage disabled */ }
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "forget" });
+    }
+  });
   // Copy buttons: <button data-copy="#selector">
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-copy]");

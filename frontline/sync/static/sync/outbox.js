@@ -465,10 +465,25 @@
     if (pages !== undefined) { note.textContent = fmt(note.getAttribute("data-msg-kept"), { n: pages }); }
   }
 
+  // The pages kept on this phone are one engineer's: when another signs in, they go
+  // before this one's day is kept (sign-out from any menu also drops them).
+  function forgetOthersPages(registration) {
+    var keptFor = window.localStorage.getItem("frontline-kept-user");
+    window.localStorage.setItem("frontline-kept-user", user);
+    if (keptFor === null || keptFor === user || !registration.active) { return false; }
+    registration.active.postMessage({ type: "forget" });
+    window.localStorage.removeItem("frontline-kept-at");
+    return true;
+  }
+
   function setupWorker() {
     if (!("serviceWorker" in navigator) || !bar) { return; }
     var url = bar.getAttribute("data-worker-url");
-    navigator.serviceWorker.register(url, { scope: "/" }).then(function () { keepPages(false); }, function () { /* not https */ });
+    navigator.serviceWorker.register(url, { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      keepPages(forgetOthersPages(registration));
+    }, function () { /* not a secure context */ });
     navigator.serviceWorker.addEventListener("message", function (event) {
       var data = event.data || {};
       if (data.type === "kept" && !data.failed) {
@@ -479,6 +494,7 @@
     document.querySelectorAll("form[data-sign-out]").forEach(function (form) {
       form.addEventListener("submit", function () {
         window.localStorage.removeItem("frontline-kept-at");
+        window.localStorage.removeItem("frontline-kept-user");
         if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage({ type: "forget" }); }
       });
     });
