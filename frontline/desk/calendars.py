@@ -29,11 +29,13 @@ Rules, decided once here:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -83,6 +85,8 @@ class Calendar:
     closed_dates: frozenset[dt.date] = field(default_factory=frozenset)
     use_china_holidays: bool = False
     name: str = ""
+    # Its working time laid out over a span of days, built on first use (see _span_of).
+    _span: _Span | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         days = tuple(self.periods) + ((),) * (7 - len(self.periods))
@@ -209,20 +213,96 @@ def working_intervals(
     return tuple(out)
 
 
-def _days_from(calendar: Calendar, moment: dt.datetime) -> Iterator[dt.date]:
-    # The local day before too: its periods never reach past its midnight, but a
-    # fall-back hour can put the moment's UTC instant inside the previous local date.
-    day = moment.astimezone(calendar.tz).date() - dt.timedelta(days=1)
-    for _i in range(MAX_SEARCH_DAYS):
-        yield day
-        day += dt.timedelta(days=1)
-    raise CalendarError(_("The calendar has no working time."))
+def _local_day(calendar: Calendar, moment: dt.datetime) -> dt.date:
+    return moment.astimezone(calendar.tz).date()
 
 
 def _require_aware(*moments: dt.datetime) -> None:
     for moment in moments:
         if moment.tzinfo is None:
             raise ValueError("business-time arithmetic needs aware datetimes")
+
+
+# ---------------------------------------------------------------- the timeline
+
+
+class _Span(NamedTuple):
+    """A calendar's working time over the local days ``[first, last)`` as one sorted list
+    of disjoint UTC intervals, with the working time before each: the working time up
+    to any moment in the span is one bisection, not a walk day by day."""
+
+    first: dt.date
+    last: dt.date
+    starts: list[dt.datetime]
+    ends: list[dt.datetime]
+    before: list[dt.timedelta]  # working time in the span before interval k
+    through: list[dt.timedelta]  # ... up to its end
+
+    def elapsed(self, moment: dt.datetime) -> dt.timedelta:
+        """Working time from the span's start until ``moment`` (inside the span)."""
+        k = bisect.bisect_right(self.starts, moment) - 1
+        if k < 0:
+            return _ZERO
+        return self.before[k] + (min(self.ends[k], moment) - self.starts[k])
+
+    def moment_after(self, elapsed: dt.timedelta) -> dt.datetime | None:
+        """The first moment by which ``elapsed`` working time has run (an interval's end
+        when it runs out exactly there); None past the span's end."""
+        k = bisect.bisect_left(self.through, elapsed)
+        if k == len(self.through):
+            return None
+        return self.starts[k] + (elapsed - self.before[k])
+
+
+_ZERO = dt.timedelta(0)
+_ONE_DAY = dt.timedelta(days=1)
+# A new span reaches this far around the days asked for; a longer one doubles.
+_SPAN_BEFORE = dt.timedelta(days=7)
+_SPAN_AFTER = dt.timedelta(days=62)
+
+
+def _build_span(calendar: Calendar, first: dt.date, last: dt.date) -> _Span:
+    starts: list[dt.datetime] = []
+    ends: list[dt.datetime] = []
+    before: list[dt.timedelta] = []
+    through: list[dt.timedelta] = []
+    total = _ZERO
+    day = first
+    while day < last:
+        for a, b in working_intervals(calendar, day):
+            if ends and a <= ends[-1]:
+                # Touching or overlapping in UTC (a period ending in a spring-forward
+                # gap): one interval, so no time is counted twice.
+                if b > ends[-1]:
+                    total += b - ends[-1]
+                    ends[-1] = b
+                    through[-1] = total
+                continue
+            starts.append(a)
+            ends.append(b)
+            before.append(total)
+            total += b - a
+            through.append(total)
+        day += _ONE_DAY
+    return _Span(first, last, starts, ends, before, through)
+
+
+def _span_of(calendar: Calendar, first: dt.date, last: dt.date) -> _Span:
+    """The calendar's span covering the local days ``[first, last)`` (built once and
+    widened by doubling; a widened span replaces the old one whole, so a reader holding
+    the old one is never disturbed)."""
+    span = calendar._span
+    if span is not None and span.first <= first and last <= span.last:
+        return span
+    if span is None:
+        new_first, new_last = first - _SPAN_BEFORE, last + _SPAN_AFTER
+    else:
+        width = span.last - span.first
+        new_first = min(span.first, first - _SPAN_BEFORE)
+        new_last = max(span.last, last, span.last + width)
+    span = _build_span(calendar, new_first, new_last)
+    object.__setattr__(calendar, "_span", span)
+    return span
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -232,51 +312,42 @@ def add_business_time(calendar: Calendar, start: dt.datetime, amount: dt.timedel
     """The moment when ``amount`` of working time has passed after ``start`` (UTC).
 
     A result can be exactly a period's end (the last working minute just finished),
-    never otherwise outside working time. Whole non-working days cost one look each.
+    never otherwise outside working time. A bisection in the calendar's span of days
+    (widened when a deadline lies beyond it), whatever the amount.
     """
     _require_aware(start)
-    if amount <= dt.timedelta(0):
+    if amount <= _ZERO:
         return start.astimezone(UTC)
     if calendar.is_24x7:
         end = start + amount
         return end if end.tzinfo is UTC else end.astimezone(UTC)
     if not calendar.has_working_time:
         raise CalendarError(_("The calendar has no working time."))
-    remaining, cursor = amount, start
-    for day in _days_from(calendar, start):
-        for a, b in working_intervals(calendar, day):
-            # The cursor only moves forward: intervals that overlap in UTC (a period
-            # ending in a spring-forward gap) are never counted twice.
-            if b <= cursor:
-                continue
-            begin = max(a, cursor)
-            available = b - begin
-            if remaining <= available:
-                return begin + remaining
-            remaining -= available
-            cursor = b
-    raise AssertionError("unreachable")  # pragma: no cover - _days_from raises first
+    # From the local day before: its periods never reach past its midnight, but a
+    # fall-back hour can put the start's UTC instant inside the previous local date.
+    first = _local_day(calendar, start) - _ONE_DAY
+    last = first + 2 * _ONE_DAY
+    while True:
+        span = _span_of(calendar, first, last)
+        found = span.moment_after(span.elapsed(start) + amount)
+        if found is not None:
+            return found
+        if span.last - first > dt.timedelta(days=MAX_SEARCH_DAYS):
+            raise CalendarError(_("The calendar has no working time."))
+        last = span.last + _ONE_DAY
 
 
 def business_time_between(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     """Working time in ``[start, end)``; zero when ``end`` is not after ``start``."""
     _require_aware(start, end)
     if end <= start:
-        return dt.timedelta(0)
+        return _ZERO
     if calendar.is_24x7:
         return end - start
-    total = dt.timedelta(0)
-    cursor = start
-    last_day = end.astimezone(calendar.tz).date()
-    for day in _days_from(calendar, start):
-        if day > last_day:
-            break
-        for a, b in working_intervals(calendar, day):
-            overlap = min(b, end) - max(a, cursor)
-            if overlap > dt.timedelta(0):
-                total += overlap
-                cursor = min(b, end)
-    return total
+    span = _span_of(
+        calendar, _local_day(calendar, start) - _ONE_DAY, _local_day(calendar, end) + _ONE_DAY
+    )
+    return span.elapsed(end) - span.elapsed(start)
 
 
 def add_business_minutes(calendar: Calendar, start: dt.datetime, minutes: int) -> dt.datetime:

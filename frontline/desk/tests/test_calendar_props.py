@@ -126,3 +126,69 @@ def test_a_year_of_business_minutes_is_fast():
     # Eight hours a working day: a year of business minutes is about four calendar years.
     assert dt.datetime(2030, 1, 1, tzinfo=dt.UTC) < end < dt.datetime(2031, 6, 1, tzinfo=dt.UTC)
     assert business_minutes_between(calendar, start, end) == 365 * 24 * 60
+
+
+# ---------------------------------------------------------------- against a plain walk
+
+
+def walk_add(calendar: Calendar, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
+    """Adding by walking day by day through the working intervals: the obvious way,
+    kept here as the oracle the bisection in the calendar's span must agree with."""
+    if amount <= dt.timedelta(0):
+        return start
+    if calendar.is_24x7:
+        return start + amount
+    remaining, cursor = amount, start
+    day = start.astimezone(calendar.tz).date() - dt.timedelta(days=1)
+    while True:
+        for a, b in working_intervals(calendar, day):
+            if b <= cursor:
+                continue
+            begin = max(a, cursor)
+            if remaining <= b - begin:
+                return begin + remaining
+            remaining -= b - begin
+            cursor = b
+        day += dt.timedelta(days=1)
+
+
+def walk_between(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    if end <= start:
+        return dt.timedelta(0)
+    if calendar.is_24x7:
+        return end - start
+    total, cursor = dt.timedelta(0), start
+    day = start.astimezone(calendar.tz).date() - dt.timedelta(days=1)
+    while day <= end.astimezone(calendar.tz).date():
+        for a, b in working_intervals(calendar, day):
+            overlap = min(b, end) - max(a, cursor)
+            if overlap > dt.timedelta(0):
+                total += overlap
+                cursor = min(b, end)
+        day += dt.timedelta(days=1)
+    return total
+
+
+@FAST
+@given(calendars(), st.lists(st.tuples(moments, minutes, moments), min_size=1, max_size=6))
+def test_one_calendar_answers_like_a_walk_whatever_it_was_asked_before(calendar, questions):
+    # The same calendar object is asked several things in a row (its span of days is
+    # built for the first and widened, earlier and later, by the others)
+    for start, amount, other in questions:
+        assert add_business_minutes(calendar, start, amount) == walk_add(
+            calendar, start, dt.timedelta(minutes=amount)
+        )
+        early, late = sorted((start, other))
+        assert business_time_between(calendar, early, late) == walk_between(calendar, early, late)
+
+
+def test_a_deadline_years_ahead_widens_the_span_and_agrees_with_a_walk():
+    calendar = Calendar.weekly(
+        [(dt.time(9), dt.time(18))], time_zone="Asia/Shanghai", use_china_holidays=True
+    )
+    start = dt.datetime(2026, 9, 30, 8, tzinfo=dt.UTC)  # the eve of the National Day week
+    near = add_business_minutes(calendar, start, 60)
+    far = add_business_minutes(calendar, start, 200 * 9 * 60)  # 200 working days
+    assert near == walk_add(calendar, start, dt.timedelta(minutes=60))
+    assert far == walk_add(calendar, start, dt.timedelta(minutes=200 * 9 * 60))
+    assert business_minutes_between(calendar, start, far) == 200 * 9 * 60
