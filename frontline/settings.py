@@ -263,6 +263,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The daily issue report is emailed to managers at this time of day (Asia/Shanghai).
 DESK_DAILY_REPORT_HOUR = env_int("DESK_DAILY_REPORT_HOUR", 8)
 DESK_DAILY_REPORT_MINUTE = env_int("DESK_DAILY_REPORT_MINUTE", 30)
+# Threads (each with its own database connection) the SLA sweep runs its batches on,
+# on PostgreSQL: one checks a batch while another waits on the database.
+DESK_SLA_SWEEP_WORKERS = env_int("DESK_SLA_SWEEP_WORKERS", 2)
 # A check-in farther than this from the site is accepted but flagged.
 FIELD_CHECK_IN_RADIUS_M = env_int("FIELD_CHECK_IN_RADIUS_M", 500)
 # How far ahead the beat job creates scheduled rounds.

@@ -17,9 +17,13 @@ The tickets are read as plain values, their owners and team leads once per run.
 
 The notifications: by default written in the batch's transaction (``notify_many``:
 inbox rows, email digests). With ``defer_notices`` (the beat task) the batch writes
-one :class:`~frontline.desk.models.SlaNoticeBatch` row saying what fired instead, and
-a job delivers it after commit (:func:`deliver_notices`), exactly once; a batch whose
-job was lost is delivered by the next beat run.
+one :class:`~frontline.desk.models.SlaNoticeBatch` row saying what fired instead; once
+the committed batches of a run hold ``NOTICES_PER_JOB`` notices (and at its end) one
+job delivers them together (:func:`deliver_notices`), each exactly once; batches whose
+job was lost are delivered by a later beat run.
+
+On PostgreSQL the beat task runs the batches on ``DESK_SLA_SWEEP_WORKERS`` threads,
+each with its own connection (see :func:`sweep`).
 
 Idempotent: a stamp is what makes a warning or breach "done", and it is written in the
 same transaction as its event and its notifications (or their batch row), so a second
@@ -30,22 +34,26 @@ include the deadline, so a retry never notifies twice.
 
 Each ticket gets its own inbox row per recipient (a link to act on, read or unread on
 its own); the email is a digest: a person with several warnings (or breaches) in one
-batch gets one email listing them (:func:`digest`), a person with one gets that
-ticket's email as before.
+batch (with ``defer_notices``: in one delivery job) gets one email listing them
+(:func:`digest`), a person with one gets that ticket's email as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from frontline import jobs
+from frontline.core.bulk import set_based
 from frontline.desk import sla, sweep_notices, sweep_writes
 from frontline.desk.models import SlaClock, SlaNoticeBatch, SlaPolicy, Ticket
 from frontline.desk.states import TIER_ORDER, EventKind, Tier
@@ -62,10 +70,13 @@ from frontline.desk.sweep_notices import (
 
 logger = logging.getLogger(__name__)
 
-# One transaction each: its row locks are held for about a second at this size (a
-# ticket service touching one of those tickets waits that long), and each person gets
-# at most one email per kind per batch.
-BATCH_SIZE = 5000
+# One transaction each: its row locks are held for about a tenth of a second at this
+# size (a ticket service touching one of those tickets waits that long). Small enough
+# that with two workers one checks a batch while the other's is written.
+BATCH_SIZE = 1000
+# The beat task's notices go to one delivery job per this many (one email per person
+# and kind for all of them).
+NOTICES_PER_JOB = 5000
 
 
 @dataclass
@@ -133,7 +144,7 @@ class _Batch:
 
     now: dt.datetime
     lookups: _Lookups
-    defer_notices: bool = False
+    notices: _NoticeJobs | None = None  # None: notify in the batch's transaction
     results: list[tuple] = field(default_factory=list)
     stored: list[tuple] = field(default_factory=list)
     clocks: list[tuple] = field(default_factory=list)
@@ -181,19 +192,57 @@ class _Batch:
         sweep_writes.insert_events(self.events)
         if not self.fired:
             return
-        if self.defer_notices:
-            batch = SlaNoticeBatch.objects.create(fired=self.fired)
-            from frontline.desk import tasks
-
-            # A broker hiccup must not undo the sweep; the next sweep_sla run
-            # delivers batches left pending (deliver_stale_notices).
-            jobs.publish_on_commit(tasks.deliver_sla_notices, args=[batch.pk])
+        if self.notices is not None:
+            self.notices.add(self.fired)
         else:
             sweep_notices.send(self.fired, self.tickets, self.lookups)
 
 
+class _NoticeJobs:
+    """The notice batches one run's committed batches wrote, handed to one delivery job
+    together (a person gets one email per kind for all of them) once they hold
+    ``NOTICES_PER_JOB`` notices, and at the end of the run. A batch that rolls back
+    hands nothing over. Batches a run could not hand over (a broker hiccup, a worker
+    killed) are delivered by a later beat run (``deliver_stale_notices``)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.count = 0
+        # The run has ended: a batch whose commit comes later (the sweep ran inside an
+        # outer transaction) is handed over at that commit.
+        self.closed = False
+
+    def add(self, fired: list[list]) -> None:
+        """Write the batch's :class:`SlaNoticeBatch` (inside its transaction)."""
+        batch = SlaNoticeBatch.objects.create(fired=fired)
+        transaction.on_commit(lambda: self._committed(batch.pk, len(fired)))
+
+    def _committed(self, pk: int, count: int) -> None:
+        self.ids.append(pk)
+        self.count += count
+        if self.closed or self.count >= NOTICES_PER_JOB:
+            self.hand_over()
+
+    def close(self) -> None:
+        self.closed = True
+        self.hand_over()
+
+    def hand_over(self) -> None:
+        if not self.ids:
+            return
+        from frontline.desk import tasks
+
+        # A broker hiccup must not undo the sweep (logged; the rows stay pending).
+        jobs.publish_on_commit(tasks.deliver_sla_notices, args=[self.ids])
+        self.ids, self.count = [], 0
+
+
 def sweep(
-    now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE, defer_notices: bool = False
+    now: dt.datetime | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    defer_notices: bool = False,
+    workers: int = 1,
 ) -> SweepReport:
     """Handle every ticket whose next SLA check is due at ``now`` (default: the clock).
 
@@ -201,9 +250,44 @@ def sweep(
     transaction, write what they must say (an :class:`SlaNoticeBatch`) and deliver it
     after commit in a background job (:func:`deliver_notices`), exactly once. The beat
     task does so; a direct call notifies at once.
+
+    ``workers``: on PostgreSQL, outside a transaction, that many threads each with its
+    own connection take batches side by side (the beat task passes
+    ``DESK_SLA_SWEEP_WORKERS``). While one thread's batch waits on the database
+    another's is checked in Python. They share nothing but the due tickets:
+    ``SKIP LOCKED`` gives each ticket to one of them, and a ticket one of them
+    re-checks after the other has committed finds its stamps set and fires nothing (as
+    with two beat runs at once). Inside a transaction other connections could not see
+    its rows, so the sweep then stays on this one.
     """
     now = now or timezone.now()
     report = SweepReport()
+    with _collector_paused():
+        if workers > 1 and set_based() and not connection.in_atomic_block:
+            _in_threads(
+                workers, lambda part: _sweep_batches(now, part, batch_size, defer_notices), report
+            )
+        else:
+            _sweep_batches(now, report, batch_size, defer_notices)
+    report.skipped = SlaClock.objects.filter(next_check_at__lte=now).count()
+    return report
+
+
+def _sweep_batches(
+    now: dt.datetime, report: SweepReport, batch_size: int, defer_notices: bool
+) -> None:
+    """Take batches of due tickets, one transaction each, until none is left."""
+    notices = _NoticeJobs() if defer_notices else None
+    try:
+        _take_batches(now, report, batch_size, notices)
+    finally:
+        if notices is not None:
+            notices.close()  # what the committed batches fired, also after an error
+
+
+def _take_batches(
+    now: dt.datetime, report: SweepReport, batch_size: int, notices: _NoticeJobs | None
+) -> None:
     lookups = _Lookups()
     after: tuple[dt.datetime, int] | None = None
     while True:
@@ -215,19 +299,66 @@ def sweep(
                 | Q(sla_clock__next_check_at=after[0], pk__gt=after[1])
             )
         with transaction.atomic():
+            sweep_writes.relax_commit()
             seen = _check_batch(
                 due,
                 now=now,
                 report=report,
                 lookups=lookups,
                 limit=batch_size,
-                defer_notices=defer_notices,
+                notices=notices,
             )
         if len(seen) < batch_size:
             break
         after = seen[-1]
-    report.skipped = SlaClock.objects.filter(next_check_at__lte=now).count()
-    return report
+
+
+def _in_threads(workers: int, work, report: SweepReport) -> None:
+    """Run ``work(part_report)`` in ``workers`` threads (this one among them), add their
+    reports to ``report``, and raise the first error any of them met (after all ended:
+    the batches the others committed stand)."""
+    parts = [SweepReport() for _ in range(workers)]
+    errors: list[BaseException] = []
+
+    def run(part: SweepReport) -> None:
+        try:
+            work(part)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connections only
+
+    threads = [threading.Thread(target=run, args=(part,)) for part in parts[1:]]
+    for thread in threads:
+        thread.start()
+    try:
+        work(parts[0])
+    finally:
+        for thread in threads:
+            thread.join()
+    for part in parts:
+        for name in ("checked", "warned", "breached", "tier_raised"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+    if errors:
+        raise errors[0]
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for the sweep: a batch makes tens of
+    thousands of short-lived objects (rows, results, JSON), each freed by reference
+    counting, and the collector's passes over them (and over everything the process
+    holds) cost a third of the checks' time. The rows of one batch are freed before the
+    next is read, so memory stays a batch's worth; the little that is cyclic waits for
+    the collector's first pass after the sweep. (The collector is the process's: other
+    threads of a worker run without it for as long.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_ticket(
@@ -246,7 +377,7 @@ def check_ticket(
 
 
 def _check_batch(
-    due, *, now, report, lookups, limit=None, defer_notices=False
+    due, *, now, report, lookups, limit=None, notices: _NoticeJobs | None = None
 ) -> list[tuple[dt.datetime, int]]:
     """Lock the first ``limit`` tickets of ``due`` that nobody else holds, fire what is
     due on them and write it all (call inside a transaction). Returns the (next check,
@@ -264,7 +395,7 @@ def _check_batch(
     for ticket_id, started_at, ended_at in sweep_writes.pauses_of([t.pk for t in tickets]):
         pauses[ticket_id].append((started_at, ended_at))
     lookups.load_policies({t.sla_policy_id for t in tickets})
-    batch = _Batch(now=now, lookups=lookups, defer_notices=defer_notices)
+    batch = _Batch(now=now, lookups=lookups, notices=notices)
     for ticket in tickets:
         _check(ticket, pauses[ticket.pk], batch=batch, report=report)
     batch.write()

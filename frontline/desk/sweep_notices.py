@@ -3,7 +3,7 @@
 A warning goes to the ticket's owner; a breach to the team's lead, then to every
 active manager of the operator, each in their own language and time zone. Keys
 include the deadline, so a retry never notifies twice. A person with several notices
-of one kind in a batch gets one email for all of them (:func:`digest`); each notice
+of one kind in a batch (or in batches delivered together) gets one email for all of them (:func:`digest`); each notice
 still has its own inbox row.
 
 The sweep hands what fired (``[ticket id, "warning" | "breach", deadline, target]``)
@@ -15,6 +15,7 @@ after commit, exactly once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -226,51 +227,58 @@ def send(fired, tickets, lookups: _Lookups) -> int:
     )
 
 
-def deliver_notices(batch_id: int) -> int:
-    """Deliver one :class:`SlaNoticeBatch` (the beat sweep's notices), exactly once.
+def deliver_notices(batch_ids: int | Sequence[int]) -> int:
+    """Deliver :class:`SlaNoticeBatch` rows (the beat sweep's notices), each exactly once.
 
-    Under the batch's row lock (another worker holding it skips it) and in one
-    transaction with the inbox rows and emails, the batch is stamped delivered: a
-    second delivery, or a retry after a crash, sends nothing more (and the inbox rows'
-    dedupe keys would stop it anyway). Returns the inbox rows written.
+    Under the batches' row locks (a batch another worker holds is skipped: that worker
+    delivers it) and in one transaction with the inbox rows and emails, the batches are
+    stamped delivered: a second delivery, or a retry after a crash, sends nothing more
+    (and the inbox rows' dedupe keys would stop it anyway). The batches given together
+    are notified together: a person gets one email per kind for all of them. Returns
+    the inbox rows written.
     """
+    ids = [batch_ids] if isinstance(batch_ids, int) else list(batch_ids)
     with transaction.atomic():
-        batch = (
+        batches = list(
             SlaNoticeBatch.objects.select_for_update(skip_locked=True)
-            .filter(pk=batch_id, delivered_at__isnull=True)
-            .first()
+            .filter(pk__in=ids, delivered_at__isnull=True)
+            .order_by("pk")
         )
-        if batch is None:
+        if not batches:
             return 0
-        ids = {row[0] for row in batch.fired}
+        fired = [row for batch in batches for row in batch.fired]
         tickets = {
             row[0]: _Subject(*row)
-            for row in Ticket.objects.filter(pk__in=ids).values_list(*_SUBJECT)
+            for row in Ticket.objects.filter(pk__in={row[0] for row in fired}).values_list(
+                *_SUBJECT
+            )
         }
-        written = send(batch.fired, tickets, _Lookups())
-        SlaNoticeBatch.objects.filter(pk=batch.pk).update(delivered_at=timezone.now())
+        written = send(fired, tickets, _Lookups())
+        SlaNoticeBatch.objects.filter(pk__in=[b.pk for b in batches]).update(
+            delivered_at=timezone.now()
+        )
     return written
 
 
 # A deferred batch still pending this long after its sweep lost its job (a broker
 # hiccup, a worker killed): the next beat sweep delivers it.
 STALE_AFTER = dt.timedelta(minutes=2)
+# At most this many batches in one delivery (one email per person and kind for them all).
+DELIVER_TOGETHER = 10
 
 
 def deliver_stale_notices(now: dt.datetime | None = None, *, limit: int = 100) -> int:
     """Deliver notice batches whose after-commit job never ran; returns how many."""
     now = now or timezone.now()
-    stale = (
+    stale = list(
         SlaNoticeBatch.objects.pending()
         .filter(created_at__lt=now - STALE_AFTER)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    done = 0
-    for pk in list(stale):
-        deliver_notices(pk)
-        done += 1
-    return done
+    for start in range(0, len(stale), DELIVER_TOGETHER):
+        deliver_notices(stale[start : start + DELIVER_TOGETHER])
+    return len(stale)
 
 
 # How many tickets a digest email lists one by one (the inbox has every one).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -20,11 +21,11 @@ logger = logging.getLogger(__name__)
 def sweep_sla() -> dict[str, int]:
     """Fire due SLA warnings and breaches (beat: every minute).
 
-    The notices of each batch go out after its commit in their own job
+    The notices of the committed batches go out in their own jobs
     (``deliver_sla_notices``); batches whose job was lost are delivered here, a
     couple of minutes late, never twice.
     """
-    report = sweep(defer_notices=True)
+    report = sweep(defer_notices=True, workers=settings.DESK_SLA_SWEEP_WORKERS)
     late = deliver_stale_notices()
     if late:
         logger.warning("SLA notices: delivered %d batches whose job was lost", late)
@@ -41,9 +42,11 @@ def sweep_sla() -> dict[str, int]:
 
 
 @shared_task(name="frontline.desk.tasks.deliver_sla_notices")
-def deliver_sla_notices(batch_id: int) -> int:
-    """Write the inbox rows and email digests of one sweep batch; a repeat does nothing."""
-    return deliver_notices(batch_id)
+def deliver_sla_notices(batch_ids: int | list[int]) -> int:
+    """Write the inbox rows and email digests of sweep batches (one email per person and
+    kind for them all); a repeat does nothing. A single id: a message queued before
+    batches were delivered together."""
+    return deliver_notices(batch_ids)
 
 
 @shared_task(name="frontline.desk.tasks.recompute_policy_tickets")

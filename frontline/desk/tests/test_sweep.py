@@ -321,3 +321,14 @@ def test_a_digest_lists_the_first_tickets_and_counts_the_rest(cast):
     assert "T-000" in body and f"T-{sweep.DIGEST_LISTED - 1:03d}" in body
     assert f"T-{sweep.DIGEST_LISTED:03d}" not in body and "4" in body.splitlines()[-1]
     assert url == "/inbox/"
+
+
+def test_workers_inside_a_transaction_sweep_on_this_connection(ticket, sent):
+    # Given a ticket whose warning is due, written in this (test) transaction, which no
+    # other connection can see
+    # When the sweep is asked for several workers inside that transaction
+    report = sweep.sweep(now=sh(2026, 3, 16, 9, 50), workers=3)
+
+    # Then it works on this connection alone and warns the ticket
+    assert (report.warned, report.skipped) == (1, 0)
+    assert kinds(ticket) == [EventKind.SLA_WARNING]

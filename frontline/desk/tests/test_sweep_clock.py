@@ -10,6 +10,7 @@ also when it is retried, lost or fails half-way.
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from frontline.desk import sla, sweep, sweep_notices, sweep_writes
 from frontline.desk.models import SlaClock, SlaNoticeBatch, Ticket
@@ -100,20 +101,30 @@ def test_no_index_of_the_ticket_covers_what_a_warning_changes():
 
 
 def test_the_beat_sweep_stamps_now_and_its_job_notifies_after_commit(
-    ticket, cast, team_lead, django_capture_on_commit_callbacks
+    ticket, cast, team_lead, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from frontline.desk import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_sla_notices, "delay", queued.append)
     # When the beat task's sweep finds the warning and the breach due (after downtime)
-    with django_capture_on_commit_callbacks(execute=False) as jobs:
+    with django_capture_on_commit_callbacks(execute=True):
         report = sweep.sweep(now=sh(2026, 3, 16, 10, 5), defer_notices=True)
-    # Then the stamps and events are written, the notices not yet: one batch says what fired
-    assert (report.warned, report.breached) == (1, 1)
-    assert not Notification.objects.exists() and not OutboundEmail.objects.exists()
-    batch = SlaNoticeBatch.objects.get()
-    assert [row[:2] for row in batch.fired] == [[ticket.pk, "warning"], [ticket.pk, "breach"]]
-    assert len(jobs) == 1
-    # When its job runs after commit (twice: a broker may deliver a task twice)
-    jobs[0]()
-    assert sweep.deliver_notices(batch.pk) == 0
+        # Then the stamps and events are written, the notices not yet: one batch says
+        # what fired, and no job has it before the batch commits
+        assert (report.warned, report.breached) == (1, 1)
+        assert not Notification.objects.exists() and not OutboundEmail.objects.exists()
+        batch = SlaNoticeBatch.objects.get()
+        assert [row[:2] for row in batch.fired] == [
+            [ticket.pk, "warning"],
+            [ticket.pk, "breach"],
+        ]
+        assert queued == []
+    # When it commits, one job is handed the batch
+    assert queued == [[batch.pk]]
+    # and runs (twice: a broker may deliver a task twice)
+    assert tasks.deliver_sla_notices(*queued[0]) == 3
+    assert tasks.deliver_sla_notices(*queued[0]) == 0
     # Then each person has the notice once
     inbox = sorted(Notification.objects.values_list("recipient_id", "kind"))
     assert inbox == sorted(
@@ -193,7 +204,7 @@ def test_the_beat_task_defers_and_hands_the_batch_to_its_job(
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.sweep_sla()["warned"] == 1
     batch = SlaNoticeBatch.objects.get()
-    assert queued == [batch.pk] and not Notification.objects.exists()
+    assert queued == [[batch.pk]] and not Notification.objects.exists()
     assert tasks.deliver_sla_notices(batch.pk) == 1
     assert tasks.deliver_sla_notices(batch.pk) == 0
 
@@ -215,3 +226,22 @@ def test_a_decided_result_has_every_field_of_a_constructed_one(ticket):
     assert again.next_check_at == result.next_check_at == sh(2026, 3, 16, 9, 48)
     with pytest.raises(dataclasses.FrozenInstanceError):
         again.state = "x"
+
+
+def test_batches_left_pending_are_delivered_together_one_email_per_person(cast):
+    # Given three warnings swept in three batches whose job was lost
+    policy = office_policy(f.ProjectFactory(customer=cast.customer_a))
+    tickets = [ticket_at(policy, sh(2026, 3, 16, 9), owner=cast.agent) for _ in range(3)]
+    for each in tickets:
+        sla.recompute(each, now=sh(2026, 3, 16, 9))
+    sweep.sweep(now=sh(2026, 3, 16, 9, 50), batch_size=1, defer_notices=True)
+    assert SlaNoticeBatch.objects.pending().count() == 3
+    # When a later beat run delivers them
+    later = timezone.now() + sweep_notices.STALE_AFTER * 2
+    assert sweep.deliver_stale_notices(now=later) == 3
+    # Then the owner has an inbox row per ticket and one email listing all three
+    assert Notification.objects.filter(recipient=cast.agent).count() == 3
+    emails = OutboundEmail.objects.filter(to=cast.agent.email)
+    assert emails.count() == 1
+    assert all(t.number in emails.get().body for t in tickets)
+    assert not SlaNoticeBatch.objects.pending().exists()

@@ -11,7 +11,7 @@ from frontline.desk import sla, sweep
 from frontline.desk.models import Ticket, TicketEvent
 from frontline.desk.states import EventKind
 from frontline.desk.tests.test_sla_support import office_policy, sh, ticket_at
-from frontline.notifications.models import Notification
+from frontline.notifications.models import Notification, OutboundEmail
 from frontline.testing import factories as f
 
 pytestmark = [
@@ -95,3 +95,84 @@ def test_two_sweeps_at_once_warn_each_ticket_once(due, cast):
     assert sum(r.warned for r in results) == 3
     assert [warnings_of(t) for t in due] == [1, 1, 1]
     assert Notification.objects.filter(kind="desk.sla_warning", recipient=cast.agent).count() == 3
+
+
+@pytest.fixture
+def many_due(cast):
+    """Twenty-five tickets whose first-response warning is due at 09:50, and one more
+    whose first response is only due at 11:00 (not yet due for anything)."""
+    policy = office_policy(f.ProjectFactory(customer=cast.customer_a))
+    tickets = [ticket_at(policy, MONDAY_9, owner=cast.agent) for _ in range(25)]
+    later = ticket_at(policy, sh(2026, 3, 16, 10), owner=cast.agent)
+    for ticket in [*tickets, later]:
+        sla.recompute(ticket, now=MONDAY_9)
+    return tickets, later
+
+
+@pytest.mark.parametrize("defer_notices", [False, True])
+def test_a_sweep_on_three_workers_warns_each_due_ticket_once(many_due, cast, defer_notices):
+    tickets, later = many_due
+
+    # When the sweep takes batches of four on three threads, each with its own connection
+    report = sweep.sweep(now=WARNING_DUE, batch_size=4, workers=3, defer_notices=defer_notices)
+
+    # Then every due ticket is warned once, the later one not at all, and nothing is left
+    assert report.warned == 25
+    assert report.skipped == 0
+    assert [warnings_of(t) for t in tickets] == [1] * 25
+    assert warnings_of(later) == 0
+    notices = Notification.objects.filter(kind="desk.sla_warning", recipient=cast.agent)
+    assert notices.count() == 25
+    assert len(set(notices.values_list("url", flat=True))) == 25  # one per ticket
+    # and a second run finds nothing to do
+    again = sweep.sweep(now=WARNING_DUE, batch_size=4, workers=3)
+    assert (again.warned, again.breached, again.skipped) == (0, 0, 0)
+
+
+def test_an_error_in_one_worker_reaches_the_caller_and_the_committed_batches_stand(
+    many_due, monkeypatch
+):
+    tickets, _later = many_due
+    broken = tickets[-1].pk
+    check = sweep._check
+
+    def failing_check(ticket, pauses, *, batch, report):
+        if ticket.pk == broken:
+            raise RuntimeError("calendar service down")
+        return check(ticket, pauses, batch=batch, report=report)
+
+    monkeypatch.setattr(sweep, "_check", failing_check)
+
+    # When one ticket's check fails in whichever thread takes it
+    with pytest.raises(RuntimeError, match="calendar service down"):
+        sweep.sweep(now=WARNING_DUE, batch_size=1, workers=2)
+
+    # Then the batch it was in is undone (one ticket per batch here) and every other is kept
+    assert warnings_of(tickets[-1]) == 0
+    assert sum(warnings_of(t) for t in tickets[:-1]) >= 1
+    # and once the cause is gone the next run finishes the job, each ticket warned once
+    monkeypatch.setattr(sweep, "_check", check)
+    sweep.sweep(now=WARNING_DUE, batch_size=1, workers=2)
+    assert [warnings_of(t) for t in tickets] == [1] * 25
+
+
+def test_a_run_hands_its_committed_batches_to_one_job_per_notices_per_job(
+    many_due, cast, monkeypatch
+):
+    from frontline.desk import tasks
+
+    tickets, _later = many_due
+    queued: list = []
+    monkeypatch.setattr(tasks.deliver_sla_notices, "delay", queued.append)
+    monkeypatch.setattr(sweep, "NOTICES_PER_JOB", 20)
+
+    # When one worker sweeps the 25 warnings in batches of four (seven batches)
+    sweep.sweep(now=WARNING_DUE, batch_size=4, defer_notices=True)
+
+    # Then the first five batches (20 notices) go to one job, the last two to another
+    assert [len(ids) for ids in queued] == [5, 2]
+    assert not Notification.objects.exists()
+    # and each job notifies its batches together: one email for the owner per job
+    assert [tasks.deliver_sla_notices(ids) for ids in queued] == [20, 5]
+    assert Notification.objects.filter(recipient=cast.agent).count() == 25
+    assert OutboundEmail.objects.filter(to=cast.agent.email).count() == 2
