@@ -89,7 +89,7 @@ def seed_world():
     """Operator, customers, projects, teams, owners and one SLA policy per project × severity."""
     from frontline.accounts.models import Organization, Team, User
     from frontline.accounts.roles import OrganizationKind, Role
-    from frontline.desk.models import BusinessCalendar, SlaPolicy
+    from frontline.desk.models import BusinessCalendar, SlaPolicy, WorkingPeriod
     from frontline.sites.models import Project
     from frontline.testing import factories as f
 
@@ -116,17 +116,28 @@ def seed_world():
                 name="基准项目",
             )
         )
-    calendar, _ = BusinessCalendar.objects.get_or_create(
+    round_the_clock, _ = BusinessCalendar.objects.get_or_create(
         name="基准 7×24", defaults={"is_24x7": True}
     )
+    office, created = BusinessCalendar.objects.get_or_create(
+        name="基准 工作日 9:00–18:00（法定节假日休）",
+        defaults={"time_zone": "Asia/Shanghai", "use_china_holidays": True},
+    )
+    if created:
+        WorkingPeriod.objects.bulk_create(
+            WorkingPeriod(calendar=office, weekday=w, start=dt.time(9), end=dt.time(18))
+            for w in range(5)
+        )
+    # S1 round the clock; the others on working hours with China's holidays and make-up
+    # workdays, as most desks run them (the sweep then does business-time arithmetic).
     for project in projects:
-        for sev, (fr, res) in {
-            "S1": (15, 240),
-            "S2": (30, 480),
-            "S3": (120, 1440),
-            "S4": (480, 4320),
+        for sev, (fr, res, calendar) in {
+            "S1": (15, 240, round_the_clock),
+            "S2": (30, 480, office),
+            "S3": (120, 1440, office),
+            "S4": (480, 4320, office),
         }.items():
-            SlaPolicy.objects.get_or_create(
+            SlaPolicy.objects.update_or_create(
                 project=project,
                 severity=sev,
                 defaults={
@@ -219,28 +230,61 @@ def fill_tickets(n: int, customers, projects, teams, owners, now: dt.datetime) -
 def prepare_steady_state(now: dt.datetime) -> int:
     """Make 1 % of the tickets (open, not paused) due for one resolution warning at ``now``.
 
-    Each one was created 85 % of its resolution target ago (24×7 calendar), answered a
-    minute later, so the warning (at 80 %) is due and the breach is not. Its stored
-    deadlines, next check and clock are what ``sla.recompute`` wrote when it was answered.
+    Per policy, in its calendar: each ticket was created when 85 % of its resolution
+    target (in business time) lies between then and ``now``, and answered a minute
+    later, so the warning (at 80 %) is due and the breach is not. Its stored deadlines,
+    next check and clock are what ``sla.recompute`` wrote when it was answered.
     """
     from django.db import connection
 
+    from frontline.desk import sla
+    from frontline.desk.calendars import Calendar
+    from frontline.desk.models import SlaPolicy
+
+    moments = []
+    policies = SlaPolicy.objects.select_related("calendar").prefetch_related(
+        "calendar__periods", "calendar__closed_days"
+    )
+    for policy in policies:
+        calendar = Calendar.from_model(policy.calendar)
+        created = _business_time_before(calendar, now, policy.resolution_minutes * 0.85)
+        responded = created + dt.timedelta(minutes=1)
+        result = sla.compute(
+            created_at=created,
+            policy_targets=sla.PolicyTargets.from_policy(policy),
+            calendar=calendar,
+            pauses=[],
+            first_responded_at=responded,
+            resolved_at=None,
+            now=responded,
+            explain=False,
+        )
+        assert result.warning_at <= now < result.resolution_due_at, policy
+        moments.append(
+            {
+                "policy": policy.pk,
+                "created": created.isoformat(),
+                "responded": responded.isoformat(),
+                "fr": result.first_response_due_at.isoformat(),
+                "r": result.resolution_due_at.isoformat(),
+                "w": result.warning_at.isoformat(),
+            }
+        )
     with connection.cursor() as cur:
         cur.execute(
             """
             UPDATE desk_ticket t SET
-                created_at = c.created,
-                first_responded_at = c.created + interval '1 minute',
-                first_response_due_at = c.created + p.first_response_minutes * interval '1 minute',
-                resolution_due_at = c.created + p.resolution_minutes * interval '1 minute',
-                sla_warning_at = c.created + (p.resolution_minutes * p.warning_percent / 100.0) * interval '1 minute',
-                sla_next_check_at = c.created + (p.resolution_minutes * p.warning_percent / 100.0) * interval '1 minute',
+                created_at = v.created, first_responded_at = v.responded,
+                first_response_due_at = v.fr, resolution_due_at = v.r,
+                sla_warning_at = v.w, sla_next_check_at = v.w,
                 sla_warned_at = NULL, sla_breached_at = NULL, sla_state = 'ok'
-            FROM desk_slapolicy p,
-                 LATERAL (SELECT %(now)s - (p.resolution_minutes * 0.85) * interval '1 minute' AS created) c
-            WHERE p.id = t.sla_policy_id AND t.status IN ('new', 'in_progress') AND t.id %% 200 IN (9, 19)
+            FROM jsonb_to_recordset(%s::jsonb) AS v(
+                policy bigint, created timestamptz, responded timestamptz,
+                fr timestamptz, r timestamptz, w timestamptz)
+            WHERE v.policy = t.sla_policy_id AND t.status IN ('new', 'in_progress')
+              AND t.id %% 200 IN (9, 19)
             """,
-            {"now": now},
+            [json.dumps(moments)],
         )
         count = cur.rowcount
         cur.execute(
@@ -256,23 +300,53 @@ def prepare_steady_state(now: dt.datetime) -> int:
     return count
 
 
-def timed_sweep(now: dt.datetime) -> dict:
-    """The sweep as the beat task runs it (notices deferred), then the notice jobs it
-    queued, each timed: a worker runs ``deliver_sla_notices`` per batch after commit."""
-    from frontline.desk.models import SlaNoticeBatch
+def _business_time_before(calendar, end: dt.datetime, minutes: float) -> dt.datetime:
+    """The latest moment from which ``minutes`` of the calendar's working time have run
+    by ``end`` (to the second; business time grows with the span, so bisect on it)."""
+    from frontline.desk.calendars import business_time_between
+
+    wanted = dt.timedelta(minutes=minutes)
+    low, high = 0, 1
+    while business_time_between(calendar, end - dt.timedelta(days=high), end) < wanted:
+        high *= 2
+    low_s, high_s = low * 86400, high * 86400
+    while high_s - low_s > 1:
+        mid = (low_s + high_s) // 2
+        if business_time_between(calendar, end - dt.timedelta(seconds=mid), end) >= wanted:
+            high_s = mid
+        else:
+            low_s = mid
+    return end - dt.timedelta(seconds=high_s)
+
+
+def timed_sweep(now: dt.datetime, workers: int | None = None) -> dict:
+    """The sweep as the beat task runs it (notices deferred, ``DESK_SLA_SWEEP_WORKERS``
+    threads unless ``workers``), then the notice jobs it queued, each timed: a worker
+    runs each ``deliver_sla_notices`` job (the batches it was handed) after commit."""
+    from django.conf import settings
+
+    from frontline.desk import tasks
     from frontline.desk.sweep import deliver_notices, sweep
 
+    workers = workers or settings.DESK_SLA_SWEEP_WORKERS
+    queued: list = []  # the jobs' arguments, as the broker would receive them
+    delay = tasks.deliver_sla_notices.delay
+    tasks.deliver_sla_notices.delay = queued.append
+    try:
+        started = time.perf_counter()
+        report = sweep(now=now, defer_notices=True, workers=workers)
+        sweep_s = time.perf_counter() - started
+    finally:
+        tasks.deliver_sla_notices.delay = delay
     started = time.perf_counter()
-    report = sweep(now=now, defer_notices=True)
-    sweep_s = time.perf_counter() - started
-    batches = list(SlaNoticeBatch.objects.pending().order_by("pk").values_list("pk", flat=True))
-    started = time.perf_counter()
-    inbox_rows = sum(deliver_notices(pk) for pk in batches)
+    inbox_rows = sum(deliver_notices(ids) for ids in queued)
     notices_s = time.perf_counter() - started
     return {
+        "workers": workers,
         "seconds": round(sweep_s, 3),
         "report": str(report),
-        "notice_batches": len(batches),
+        "notice_jobs": len(queued),
+        "notice_batches": sum(len(ids) for ids in queued),
         "notice_inbox_rows": inbox_rows,
         "notices_seconds": round(notices_s, 3),
     }
@@ -361,7 +435,11 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # Steady state: 1 % of the tickets each due for exactly one thing (a resolution warning).
+    # First on one thread (for comparison), then again as the beat task runs it.
     later = now + dt.timedelta(minutes=5)
+    prepare_steady_state(later)
+    steady_one = timed_sweep(later, workers=1)
+    later += dt.timedelta(minutes=5)
     steady_due = prepare_steady_state(later)
     steady = timed_sweep(later)
 
@@ -393,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         "due_after_sweep": left,
         "steady_due": steady_due,
         "steady_sweep": steady,
+        "steady_sweep_one_worker": steady_one,
         "lists": lists,
         "load_average_before": load_before,
         "load_average_after": load_average(),
@@ -402,8 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.tickets:,} tickets filled in {fill_s:.1f} s ({size})")
     print(f"load average before {load_before}, after {result['load_average_after']}")
     print(
-        f"SLA sweep: {due:,} due → {catch_up['seconds']:.3f} s, then its notice jobs "
-        f"({catch_up['notice_batches']} batches) {catch_up['notices_seconds']:.3f} s "
+        f"SLA sweep: {due:,} due → {catch_up['seconds']:.3f} s on {catch_up['workers']} workers, then its notice jobs "
+        f"({catch_up['notice_jobs']} jobs) {catch_up['notices_seconds']:.3f} s "
         f"(second run {second['seconds']:.3f} s, {left} still due)"
     )
     print(
@@ -412,7 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"SLA sweep, steady state: {steady_due:,} due, one warning each → "
-        f"{steady['seconds']:.3f} s, then its notice jobs {steady['notices_seconds']:.3f} s"
+        f"{steady['seconds']:.3f} s on {steady['workers']} workers "
+        f"({steady_one['seconds']:.3f} s on one), "
+        f"then its notice jobs {steady['notices_seconds']:.3f} s"
     )
     for row in lists:
         print(
