@@ -216,8 +216,10 @@ def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once
                 atomic=True,
             )
         assert OutboxJob.objects.get(pk=job.pk).status == JobStatus.SENT
-        # When the worker running it is killed mid-job (SIGKILL: no goodbye at all)
-        _wait_for(pid_file.exists, seconds=25, what="a worker to start the job",
+        # When the worker running it is killed mid-job (SIGKILL: no goodbye at all).
+        # (Generous waits: two workers booting Django beside a busy test process on two
+        # cores took more than 25 s once.)
+        _wait_for(pid_file.exists, seconds=90, what="a worker to start the job",
                   workers=workers.values())  # fmt: skip
         victim = workers.pop(int(pid_file.read_text()))
         victim.send_signal(signal.SIGKILL)
@@ -227,7 +229,7 @@ def test_a_worker_killed_mid_job_is_redelivered_and_the_side_effect_happens_once
         # Then the broker hands the message to the other worker, which finishes the job
         _wait_for(
             lambda: OutboxJob.objects.get(pk=job.pk).status == JobStatus.DONE,
-            seconds=40, what="the redelivered job to finish", workers=workers.values(),
+            seconds=90, what="the redelivered job to finish", workers=workers.values(),
         )  # fmt: skip
     finally:
         for worker in workers.values():

@@ -84,6 +84,12 @@ PAGE_CUSTOMER_A_AND_OUTLET = "302 200 200 404 200 200 200 200 200 200 200 200 40
 API_CUSTOMER_A_AND_OUTLET = "401 200 200 404 200 200 200 200 200 200 200 200 404 404"
 LEADS_PAGE_CUSTOMER_A = "302 403 403 404 404 404 403 403 403 200 200 403 404 404"
 LEADS_PAGE_CUSTOMER_B = "302 404 404 403 404 404 403 403 403 200 200 403 404 404"
+# Editing a customer's site (dispatchers and up) or asset (engineers too): others 403
+# where they see the record, 404 where they do not.
+SITE_EDIT_CUSTOMER_A = "302 403 403 404 404 404 403 403 200 200 200 403 404 404"
+SITE_EDIT_CUSTOMER_B = "302 404 404 403 404 404 403 403 200 200 200 403 404 404"
+ASSET_EDIT_CUSTOMER_A = "302 403 403 404 404 404 200 403 200 200 200 403 404 404"
+ASSET_EDIT_CUSTOMER_B = "302 404 404 403 404 404 200 403 200 200 200 403 404 404"
 
 # Writers, by group.
 EVERYONE = "anon cau caa cba pe pa eng agt dsp mgr adm qa sup out"
@@ -626,15 +632,11 @@ MATRIX: dict[str, E] = {
         get="302 403 403 403 403 403 200 403 200 200 200 403 403 403", writers="eng dsp mgr adm"
     ),
     "sites:asset-delete": E(
-        get="302 403 403 404 404 404 200 403 200 200 200 403 404 404",
-        get_b="302 404 404 403 404 404 200 403 200 200 200 403 404 404",
-        writers="eng dsp mgr adm",
+        get=ASSET_EDIT_CUSTOMER_A, get_b=ASSET_EDIT_CUSTOMER_B, writers="eng dsp mgr adm"
     ),
     "sites:asset-detail": E(get=PAGE_CUSTOMER_A, get_b=PAGE_CUSTOMER_B),
     "sites:asset-edit": E(
-        get="302 403 403 404 404 404 200 403 200 200 200 403 404 404",
-        get_b="302 404 404 403 404 404 200 403 200 200 200 403 404 404",
-        writers="eng dsp mgr adm",
+        get=ASSET_EDIT_CUSTOMER_A, get_b=ASSET_EDIT_CUSTOMER_B, writers="eng dsp mgr adm"
     ),
     "sites:asset-list": E(get=PAGE_SIGNED_IN),
     "sites:project-create": E(
@@ -652,15 +654,11 @@ MATRIX: dict[str, E] = {
         get="302 403 403 403 403 403 403 403 200 200 200 403 403 403", writers="dsp mgr adm"
     ),
     "sites:site-delete": E(
-        get="302 403 403 404 404 404 403 403 200 200 200 403 404 404",
-        get_b="302 404 404 403 404 404 403 403 200 200 200 403 404 404",
-        writers="dsp mgr adm",
+        get=SITE_EDIT_CUSTOMER_A, get_b=SITE_EDIT_CUSTOMER_B, writers="dsp mgr adm"
     ),
     "sites:site-detail": E(get=PAGE_CUSTOMER_A, get_b=PAGE_CUSTOMER_B),
     "sites:site-edit": E(
-        get="302 403 403 404 404 404 403 403 200 200 200 403 404 404",
-        get_b="302 404 404 403 404 404 403 403 200 200 200 403 404 404",
-        writers="dsp mgr adm",
+        get=SITE_EDIT_CUSTOMER_A, get_b=SITE_EDIT_CUSTOMER_B, writers="dsp mgr adm"
     ),
     "sites:site-list": E(get=PAGE_SIGNED_IN),
     "sites:site-map": E(get=PAGE_SIGNED_IN),

@@ -5,20 +5,22 @@ from __future__ import annotations
 import io
 import json
 import logging
+from contextlib import contextmanager
 
 import pytest
 
 from frontline.core.logging import JsonFormatter, RequestIdFilter, logging_config
 
 
-@pytest.fixture
-def request_lines():
-    """What the request logger writes, formatted as production formats it."""
+@contextmanager
+def json_lines(logger_name: str):
+    """What ``logger_name`` writes meanwhile, formatted as production formats it: a
+    callable returning the lines read as JSON."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
-    logger = logging.getLogger("frontline.request")
+    logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.DEBUG)
@@ -27,6 +29,13 @@ def request_lines():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+@pytest.fixture
+def request_lines():
+    """What the request logger writes."""
+    with json_lines("frontline.request") as lines:
+        yield lines
 
 
 @pytest.mark.django_db
@@ -107,18 +116,10 @@ def test_log_format_picks_the_formatter():
 
 @pytest.mark.django_db
 def test_djangos_not_found_line_carries_the_request_id(client):
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    logger = logging.getLogger("django.request")
-    logger.addHandler(handler)
-    try:
+    with json_lines("django.request") as lines:
         response = client.get("/no-such-page/", headers={"X-Request-ID": "req-0002-abcd"})
-    finally:
-        logger.removeHandler(handler)
 
-    [line] = [json.loads(x) for x in stream.getvalue().splitlines()]
+    [line] = lines()
     assert response.status_code == 404
     assert line["request_id"] == "req-0002-abcd"
     assert line["level"] == "WARNING"
