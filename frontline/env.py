@@ -126,3 +126,48 @@ def email_from_url(url: str) -> EmailConfig:
             use_ssl=scheme == "smtps",
         )
     raise EnvError(f"EMAIL_URL scheme {scheme!r} is not supported (console, locmem, smtp, smtps)")
+
+
+def redis_url_for_db(url: str, db: int) -> str:
+    """``url`` pointed at Redis database ``db`` (the path's number; ``?db=`` wins over it
+    in redis-py, so it is replaced too)."""
+    if db < 0 or db > 15:
+        raise EnvError(f"Redis database {db} is out of range (0–15)")
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
+    return parts._replace(path=f"/{db}", query=query).geturl()
+
+
+def redis_db(url: str) -> int:
+    """The database number a Redis URL selects (redis-py's reading: ``?db=``, else the
+    path, else 0)."""
+    parts = urlsplit(url)
+    options = parse_qs(parts.query)
+    raw = options["db"][-1] if "db" in options else parts.path.strip("/") or "0"
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise EnvError(f"{url!r} does not name a Redis database number") from exc
+
+
+def redis_cache_url(*, broker_url: str, cache_url: str = "", offset: int = 0) -> str:
+    """The cache's Redis URL: ``cache_url``, or without it the database after the
+    broker's; ``offset`` databases further (parallel test processes). Empty without
+    either. The cache must not share the broker's database, since clearing the cache
+    (FLUSHDB) would drop the queued jobs and the broker's routing table with them."""
+    if not cache_url and not broker_url:
+        return ""
+    base = cache_url or redis_url_for_db(broker_url, (redis_db(broker_url) + 1) % 16)
+    url = redis_url_for_db(base, (redis_db(base) + offset) % 16) if offset else base
+    if broker_url and _redis_server(url) == _redis_server(broker_url):
+        if redis_db(url) == redis_db(broker_url):
+            raise EnvError(
+                f"REDIS_CACHE_URL must name another Redis database than REDIS_URL's"
+                f" ({redis_db(broker_url)}): clearing the cache would drop the queued jobs"
+            )
+    return url
+
+
+def _redis_server(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return (parts.hostname or "localhost", parts.port or 6379)

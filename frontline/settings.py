@@ -7,6 +7,7 @@ In production, ``manage.py check --deploy`` must report nothing.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -20,6 +21,7 @@ from frontline.env import (
     env_int,
     env_list,
     env_str,
+    redis_cache_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -201,15 +203,25 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Frontline <noreply@frontline
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REDIS_URL = env_str("REDIS_URL", "")
+# The cache's own Redis database (REDIS_CACHE_URL, by default the one after REDIS_URL's),
+# never the broker's: clearing the cache (FLUSHDB) would drop the queued jobs.
+REDIS_CACHE_URL = redis_cache_url(
+    broker_url=REDIS_URL,
+    cache_url=env_str("REDIS_CACHE_URL", ""),
+    # Parallel test processes (pytest-xdist) each clear a cache database of their own.
+    offset=int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    if FRONTLINE_ENV == "test"
+    else 0,
+)
 MQTT_URL = env_str("MQTT_URL", "")
 
-if REDIS_URL:
+if REDIS_CACHE_URL:
     # A cache that answers "miss" when Redis is down (frontline/core/cache.py): pages,
     # throttles and sessions keep working; short timeouts so a dead Redis costs little.
     CACHES = {
         "default": {
             "BACKEND": "frontline.core.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from frontline.env import EnvError, database_from_url, email_from_url, env_bool, env_int, env_list
+from frontline.env import (
+    EnvError,
+    database_from_url,
+    email_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    redis_cache_url,
+)
 
 
 @pytest.mark.parametrize("raw", ["1", "true", "TRUE", " yes ", "on"])
@@ -128,3 +136,43 @@ def test_email_url_plain_smtp_on_25_has_no_tls():
 def test_email_url_unknown_scheme_raises():
     with pytest.raises(EnvError, match="imap"):
         email_from_url("imap://x")
+
+
+@pytest.mark.parametrize(
+    ("broker", "cache"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1"),
+        ("redis://:secret@cache.internal:6380/7", "redis://:secret@cache.internal:6380/8"),
+        ("redis://redis", "redis://redis/1"),
+        ("redis://redis/15", "redis://redis/0"),
+        ("rediss://redis/3?ssl_cert_reqs=none", "rediss://redis/4?ssl_cert_reqs=none"),
+        ("redis://redis/2?db=5&health_check_interval=5", "redis://redis/6?health_check_interval=5"),
+    ],
+)
+def test_the_cache_takes_the_database_after_the_brokers(broker, cache):
+    assert redis_cache_url(broker_url=broker) == cache
+
+
+def test_a_cache_url_given_is_kept_and_none_without_redis():
+    given = "redis://other-host:6379/0"
+    assert redis_cache_url(broker_url="redis://redis:6379/0", cache_url=given) == given
+    assert redis_cache_url(broker_url="", cache_url=given) == given
+    assert redis_cache_url(broker_url="") == ""
+
+
+def test_parallel_test_processes_get_a_cache_database_each():
+    urls = {redis_cache_url(broker_url="redis://r/0", offset=n) for n in range(4)}
+    assert urls == {"redis://r/1", "redis://r/2", "redis://r/3", "redis://r/4"}
+
+
+@pytest.mark.parametrize("cache", ["redis://redis:6379/0", "redis://redis/1?db=0", "redis://redis"])
+def test_the_cache_may_not_share_the_brokers_database(cache):
+    with pytest.raises(EnvError, match="another Redis database"):
+        redis_cache_url(broker_url="redis://redis:6379/0", cache_url=cache)
+    # the same number on another server is another database
+    assert redis_cache_url(broker_url="redis://other:6379/0", cache_url=cache) == cache
+
+
+def test_a_redis_url_without_a_database_number_is_refused():
+    with pytest.raises(EnvError, match="Redis database"):
+        redis_cache_url(broker_url="redis://redis/cache")
