@@ -133,6 +133,22 @@ class SyncBatchResponseSerializer(serializers.Serializer):
     summary = SyncSummarySerializer()
 
 
+def _by_position(errors: Mapping) -> dict:
+    """``{"actions": {1: {"kind": [...]}}}`` as ``{"actions.1.kind": [...]}``: the phone
+    keeps the action it names aside and sends the rest again (sync/outbox.js)."""
+    named: dict = {}
+    for key, value in errors.items():
+        if key != "actions" or not isinstance(value, Mapping):
+            named[key] = value
+            continue
+        for index, detail in value.items():
+            if isinstance(detail, Mapping):
+                named.update({f"actions.{index}.{field}": m for field, m in detail.items()})
+            else:
+                named[f"actions.{index}"] = detail
+    return named
+
+
 def _answer(batch: BatchResult) -> dict:
     results = [
         {"client_id": o.client_id, "kind": o.kind, "target": o.target, "status": o.status,
@@ -174,7 +190,8 @@ class SyncView(APIView):
             "synced here: upload them afterwards, resumably, through `/api/v1/sync/uploads/` "
             "with their own `client_id` (a visit's photo-required items go in its data's "
             "`photos_to_follow`). Work-order verbs keep `device_at` as when it happened "
-            "(refused more than 5 minutes ahead or 30 days back). At most 500 actions (400), "
+            "(refused more than 5 minutes ahead or 30 days back). A malformed action is 400 with "
+            "`fields` keyed `actions.<n>.<field>`. At most 500 actions (400), "
             "data at most 16 KiB per action (a signature 800 KB), a body at most 10 MB (413)."
         ),
         request=SyncBatchSerializer,
@@ -189,7 +206,8 @@ class SyncView(APIView):
         if length > MAX_BODY_BYTES:
             raise TooLarge()
         serializer = SyncBatchSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise exceptions.ValidationError(_by_position(serializer.errors))
         actions = [Action(**a) for a in serializer.validated_data["actions"]]
         batch = apply_batch(
             actor=request.user, device_id=serializer.validated_data["device_id"], actions=actions

@@ -244,3 +244,157 @@ def test_a_job_reassigned_while_offline_comes_back_taken_back_with_the_reason(ph
     page.locator("[data-testid=sync-dismiss]").first.tap()
     page.wait_for_selector("[data-testid=sync-problem]", state="detached")
     assert phone.errors == []
+
+
+def _offline_with_the_day_kept(phone, sign_in):
+    page = phone.page
+    sign_in(page, "engineer@t.example", f.PASSWORD)
+    page.goto("/m/")
+    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.signal(False)
+    return page
+
+
+def _accept_offline(page, wo) -> None:
+    page.goto(f"/m/jobs/{wo.pk}/")
+    page.locator("[data-testid=bar-accept]").tap()
+    page.wait_for_selector("[data-testid=step-travel]:visible")
+
+
+def _statuses(page) -> list[tuple[str, str]]:
+    problems = page.locator("[data-testid=sync-problem]")
+    return [
+        (problems.nth(i).get_attribute("data-status"), problems.nth(i).get_attribute("data-code"))
+        for i in range(problems.count())
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_action_the_server_cannot_read_is_kept_aside_and_the_rest_syncs(phone, cast, sign_in):
+    first, second = job(cast, step="dispatched"), job(cast, step="dispatched")
+    page = _offline_with_the_day_kept(phone, sign_in)
+
+    # Given an action left in the outbox by an older version of the page, in a form this
+    # server no longer reads (the whole batch is refused with 400, naming it)
+    page.goto(f"/m/jobs/{first.pk}/")
+    page.evaluate(
+        "target => FrontlineOutbox.queue({kind: 'add_note', target: target, label: 'old step'})",
+        first.pk,
+    )
+    # … and the engineer accepts that job and another one, offline
+    _accept_offline(page, first)
+    _accept_offline(page, second)
+    assert phone.waiting() == 3
+
+    # When the signal is back
+    phone.signal(True)
+    page.wait_for_selector(
+        "[data-testid=outbox][data-waiting='0']", state="attached", timeout=30_000
+    )
+
+    # Then the unreadable action is kept as refused with the server's reason, the accept
+    # after it on the same job is held (not sent), and the other job's accept is applied
+    page.locator("[data-testid=sync-problem]").nth(1).wait_for()
+    assert _statuses(page) == [("rejected", "invalid"), ("skipped", "skipped")]
+    assert "not a valid choice" in page.locator("[data-testid=sync-problem]").first.inner_text()
+    assert list(SyncAction.objects.values_list("kind", "target_id", "status")) == [
+        ("accept", second.pk, "applied"),
+    ]  # fmt: skip
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED)
+    assert phone.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_too_large_is_sent_in_parts_and_an_action_too_large_alone_is_kept(
+    phone, cast, sign_in
+):
+    import json
+
+    jobs = [job(cast, step="dispatched") for _ in range(3)]
+    too_large = jobs[1]
+    page = _offline_with_the_day_kept(phone, sign_in)
+    for wo in jobs:
+        _accept_offline(page, wo)
+    assert phone.waiting() == 3
+
+    # Given a server that takes one action per request, and not the second job's at all
+    # (413, as for a body over its size limit)
+    sizes = []
+
+    def sync_endpoint(route):
+        actions = json.loads(route.request.post_data)["actions"]
+        sizes.append(len(actions))
+        if len(actions) > 1 or actions[0]["target"] == too_large.pk:
+            body = {"code": "too_large", "detail": "too large", "fields": {}}
+            route.fulfill(status=413, content_type="application/json", body=json.dumps(body))
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/", sync_endpoint)
+    # When the signal is back
+    phone.signal(True)
+    page.wait_for_selector(
+        "[data-testid=outbox][data-waiting='0']", state="attached", timeout=30_000
+    )
+
+    # Then the batch went in halves down to single actions: the first and third jobs are
+    # accepted, the second's accept is kept on the phone as too large to send
+    page.locator("[data-testid=sync-problem]").first.wait_for()
+    assert sizes == [3, 2, 1, 1, 1]
+    assert _statuses(page) == [("rejected", "too_large")]
+    assert "Too large to send" in page.locator("[data-testid=sync-problem]").inner_text()
+    assert sorted(SyncAction.objects.values_list("target_id", flat=True)) == sorted(
+        [jobs[0].pk, jobs[2].pk]
+    )
+    assert phone.errors == []
+
+
+KEPT_JOB_PAGES = """async () => {
+  const urls = [];
+  for (const name of await caches.keys()) {
+    for (const request of await (await caches.open(name)).keys()) { urls.push(new URL(request.url).pathname); }
+  }
+  return urls.filter((path) => path.startsWith("/m/jobs/")).sort();
+}"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_phone_keeps_only_the_signed_in_engineers_pages(phone, cast, sign_in):
+    colleague = f.member("engineer", cast.operator, email="colleague@t.example")
+    mine = job(cast, step="dispatched")
+    theirs = job(cast, step="dispatched", eng=colleague)
+    page = phone.page
+
+    # Given the engineer's day is kept on the phone
+    sign_in(page, "engineer@t.example", f.PASSWORD)
+    page.goto("/m/")
+    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    assert f"/m/jobs/{mine.pk}/" in page.evaluate(KEPT_JOB_PAGES)
+
+    # When the session ends without a sign-out (it expired) and a colleague signs in
+    phone.context.clear_cookies()
+    sign_in(page, "colleague@t.example", f.PASSWORD)
+    page.goto("/m/")
+    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+
+    # Then the phone keeps the colleague's day, and nothing of the engineer's
+    assert page.evaluate(KEPT_JOB_PAGES) == [f"/m/jobs/{theirs.pk}/"]
+    # … and without a signal, the engineer's job page is not there to open: the phone
+    # falls back to the colleague's day
+    phone.signal(False)
+    page.goto(f"/m/jobs/{mine.pk}/")
+    assert theirs.number in page.content() and mine.number not in page.content()
+    phone.signal(True)
+
+    # When the colleague signs out from the phone's menu
+    page.goto("/m/")
+    page.locator("[aria-label=Menu]").tap()
+    page.locator("form[data-sign-out] button").tap()
+    page.wait_for_url("**/accounts/login/**")
+
+    # Then no one's pages are left on the phone
+    page.wait_for_function(f"({KEPT_JOB_PAGES})().then((urls) => urls.length === 0)")
+    assert phone.errors == []

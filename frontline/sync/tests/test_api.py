@@ -4,6 +4,7 @@ the queries it costs per action."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -126,6 +127,10 @@ def test_a_malformed_action_is_400_naming_it_and_nothing_applies(api, cast, eng,
     response = api.as_user(eng).post(URL, body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+    # named by position, which the phone reads to keep that action aside (sync/outbox.js)
+    assert response.json()["fields"] and all(
+        re.fullmatch(r"actions\.1\.\w+", key) for key in response.json()["fields"]
+    ), response.json()["fields"]
     wo.refresh_from_db()
     assert wo.status == W.DISPATCHED and not SyncAction.objects.exists()
 

@@ -137,3 +137,15 @@ def test_a_finished_job_page_has_no_steps_left(cast, client):
 
     assert "data-offline-kind" not in page
     assert 'data-testid="done"' in page
+
+
+def test_the_outbox_knows_which_kinds_act_on_a_round():
+    """The phone holds the later actions on a refused action's work order or round as the
+    server does (states.target_type_of): both must agree which kinds are a round's."""
+    import re
+
+    from frontline.sync.states import ROUND_KINDS
+
+    source = open(finders.find("sync/outbox.js"), encoding="utf-8").read()
+    listed = re.search(r"var ROUND_KINDS = \[([^\]]*)\]", source).group(1)
+    assert set(re.findall(r'"(\w+)"', listed)) == {str(kind) for kind in ROUND_KINDS}

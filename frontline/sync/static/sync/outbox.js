@@ -18,6 +18,8 @@
   var DB_NAME = "frontline-outbox";
   var DB_VERSION = 1;
   var BATCH = 500;
+  // Kinds whose target is a round (frontline/sync/states.py ROUND_KINDS); the rest act on work orders.
+  var ROUND_KINDS = ["start_round", "record_visit", "skip_point", "finish_round"];
   var CHUNK = 256 * 1024;
   var RETRY_MS = 60000;
   var REFRESH_MS = 5 * 60000;
@@ -278,12 +280,68 @@
     });
   }
 
-  function syncActions() {
+  // The work order's or round's key of an action (the server holds later actions per target).
+  function targetOf(row) {
+    return (ROUND_KINDS.indexOf(row.kind) >= 0 ? "round:" : "work_order:") + row.target;
+  }
+
+  // A 400 names the refused actions by position ("actions.<n>.<field>"): {n: {field: [..]}}.
+  function refusedAt(res, count) {
+    var at = {};
+    var fields = (res.body && res.body.fields) || {};
+    Object.keys(fields).forEach(function (key) {
+      var m = /^actions\.(\d+)(?:\.(.+))?$/.exec(key);
+      if (!m || Number(m[1]) >= count) { return; }
+      at[m[1]] = at[m[1]] || {};
+      at[m[1]][m[2] || "non_field_errors"] = fields[key];
+    });
+    return at;
+  }
+
+  // Keep the refused rows as problems, and hold the later queued actions on their work
+  // (they would follow a step the server never took); the engineer reads and dismisses.
+  function keepRefused(rows, at, res) {
+    var firstRefused = {};
+    rows.forEach(function (row, i) {
+      var key = targetOf(row);
+      if (at[i] && !(firstRefused[key] <= row.seq)) { firstRefused[key] = row.seq; }
+    });
+    return pending().then(function (queued) {
+      return tx(["actions"], "readwrite", function (t) {
+        var store = t.objectStore("actions");
+        rows.forEach(function (row, i) {
+          if (at[i]) { store.put(problem(row, "rejected", { code: res.body.code || res.status, detail: res.body.detail, fields: at[i] })); }
+        });
+        queued.forEach(function (row) {
+          var first = firstRefused[targetOf(row)];
+          if (first === undefined || row.seq <= first || rows.some(function (r, i) { return at[i] && r.seq === row.seq; })) { return; }
+          store.put(problem(row, "skipped", { code: "skipped", detail: bar.getAttribute("data-msg-held") }));
+        });
+      });
+    });
+  }
+
+  // Batches in order. The server refuses a whole batch it cannot read: a malformed action
+  // (400 naming it: from an older version of this page, say) or a body over its size
+  // limit (413). Neither may stop the queue for good: the named actions are kept as
+  // problems and the rest sent again; a batch too large is sent in halves, down to a
+  // single action, which is then kept as a problem.
+  function syncActions(size) {
+    size = size || BATCH;
     return pending().then(function (rows) {
       if (!rows.length) { return { ok: true, status: 200 }; }
-      return sendBatch(rows.slice(0, BATCH)).then(function (res) {
-        if (!res.ok) { return res; }
-        return rows.length > BATCH ? syncActions() : res;
+      var batch = rows.slice(0, size);
+      return sendBatch(batch).then(function (res) {
+        if (res.ok) { return rows.length > batch.length ? syncActions(size) : res; }
+        if (res.status === 400) {
+          var at = refusedAt(res, batch.length);
+          if (!Object.keys(at).length) { return res; }
+          return keepRefused(batch, at, res).then(function () { return syncActions(size); });
+        }
+        if (res.status !== 413) { return res; }
+        if (batch.length > 1) { return syncActions(Math.ceil(batch.length / 2)); }
+        var tooLarge = { code: "too_large", detail: bar.getAttribute("data-msg-too-large") };
+        return keepRefused(batch, { 0: {} }, { status: 413, body: tooLarge }).then(function () { return syncActions(size); });
       });
     });
   }
