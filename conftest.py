@@ -120,6 +120,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_of_its_own(tmp_path_factory):
+    """Uploads in tests go to a folder of the test session's own, never to var/media
+    (the demo's files); a test that looks at its files sets MEDIA_ROOT itself."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request that activated zh-hans in an

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from frontline.accounts.models import Organization, Team, User
 from frontline.accounts.roles import Cap, OrganizationKind, Role
 from frontline.core import audit
+from frontline.core import files as stored_files
 from frontline.core.errors import Conflict, PermissionDenied, ValidationFailed
 from frontline.desk import access, uploads
 from frontline.desk.events import record_event
@@ -313,7 +314,7 @@ def create_ticket(
     checked = uploads.check_files(files)
     staff_creator = is_user(actor) and access.may_work(actor)
 
-    with transaction.atomic():
+    with stored_files.atomic():
         existing = _existing(customer.pk, channel, external_ref)
         if existing is not None:
             return existing
@@ -403,7 +404,7 @@ def take_ticket(*, actor, ticket) -> Ticket:
 
 def reply(*, actor, ticket, body, files=()):
     """A public reply, by staff or by the ticket's customer. Returns the REPLY event."""
-    with transaction.atomic():
+    with stored_files.atomic():
         ticket = locked(ticket)
         require_staff_or_customer(actor, ticket)
         staff = access.may_work(actor)
@@ -449,7 +450,7 @@ def _tell_reply(*, actor, ticket, event, by_staff: bool) -> None:
 def add_note(*, actor, ticket, body, files=()):
     """An internal note (never shown to the customer). Returns the NOTE event."""
     require_staff(actor)
-    with transaction.atomic():
+    with stored_files.atomic():
         ticket = locked(ticket)
         text = clean_body(body)
         checked = uploads.check_files(files)
@@ -561,7 +562,7 @@ def _store(*, actor, ticket, checked, public: bool, event) -> list[Attachment]:
             uploaded_by=actor if is_user(actor) else None,
         )
         # The storage key comes from desk.models.attachment_key, never from the upload's name.
-        attachment.file.save("upload", item.upload, save=False)
+        stored_files.save(attachment.file, "upload", item.upload)
         attachment.save()
         stored.append(attachment)
     return stored
@@ -569,7 +570,7 @@ def _store(*, actor, ticket, checked, public: bool, event) -> list[Attachment]:
 
 def attach_files(*, actor, ticket, files, public=True) -> list[Attachment]:
     """Attach checked files; a customer's files are always public, staff choose."""
-    with transaction.atomic():
+    with stored_files.atomic():
         ticket = locked(ticket)
         require_staff_or_customer(actor, ticket)
         public = bool(public) if access.may_work(actor) else True

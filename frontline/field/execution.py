@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from frontline.core import files as stored_files
 from frontline.core.errors import Conflict, ValidationFailed
 from frontline.core.locks import lock
 from frontline.desk import uploads
@@ -199,7 +200,7 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None,
             code="file_type",
             fields={"file": [_("Photos must be PNG, JPEG or WebP images.")]},
         )
-    with transaction.atomic():
+    with stored_files.atomic():
         wo = _own(actor, work_order)
         if wo.status not in {W.EN_ROUTE, W.ON_SITE, W.COMPLETED}:
             raise Conflict(_("Photos are taken on the way or on site."))
@@ -209,7 +210,7 @@ def add_photo(*, actor, work_order, file, caption="", client_id=None,
                                content_type=checked.content_type, size=checked.size,
                                client_id=client_id, uploaded_by=actor,
                                taken_at=taken_at)  # fmt: skip
-        photo.file.save("photo", checked.upload, save=False)
+        stored_files.save(photo.file, "photo", checked.upload)
         try:
             with transaction.atomic():
                 photo.save()
@@ -249,11 +250,15 @@ def sign(*, actor, work_order, signature, signed_by, at: dt.datetime | None = No
     signed_by = _text(signed_by, "signed_by", 120, required=True)
     data = _signature_png(signature)
     when, device = _stamp(at)
-    with transaction.atomic():
+    with stored_files.atomic():
         wo = _own(actor, work_order)
         if wo.status != W.ON_SITE:
             raise Conflict(_("The customer signs on site."))
-        wo.signature.save(f"{uuid.uuid4().hex}.png", ContentFile(data), save=False)
+        replaced = wo.signature.name
+        stored_files.save(wo.signature, f"{uuid.uuid4().hex}.png", ContentFile(data))
+        if replaced:  # signed again: the first drawing goes once this one is committed
+            storage = wo.signature.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         WorkOrder.objects.filter(pk=wo.pk).update(
             signature=wo.signature.name, signed_by=signed_by, signed_at=when,
             updated_at=timezone.now(),

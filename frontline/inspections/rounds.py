@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from frontline.core import audit
+from frontline.core import files as stored_files
 from frontline.core.errors import Conflict, PermissionDenied, ValidationFailed
 from frontline.core.locks import lock
 from frontline.field import access as field_access
@@ -247,7 +248,7 @@ def _store_readings(visit: PointVisit, clean: list[CleanReading]) -> None:
         row = Reading(visit=visit, item=c.item, number=c.number, answer=c.answer, text=c.text,
                       is_abnormal=c.is_abnormal, photo_pending=c.photo_pending)  # fmt: skip
         if c.photo is not None:
-            row.photo.save("photo", c.photo, save=False)
+            stored_files.save(row.photo, "photo", c.photo)
         rows.append(row)
     Reading.objects.bulk_create(rows)
 
@@ -288,7 +289,7 @@ def record_visit(*, actor, round, checkpoint, readings, client_id=None, started_
     cp = _on_route(current, checkpoint)
     items = list(cp.items.filter(is_active=True).order_by("position", "id"))
     clean = clean_readings(items, readings, photos, photos_to_follow)
-    with transaction.atomic():
+    with stored_files.atomic():
         r = lock(Round, current.pk)
         replay = _replay(actor, r.pk, client_id)  # a retry that waited for the first's lock
         if replay is not None:
@@ -316,7 +317,7 @@ def attach_pending_photo(*, actor, round, checkpoint_id: int, item_id: int, file
     stored on that reading, once (compare-and-set on ``photo_pending``). Only the round's
     engineer; a reading that has its photo already is 409 ``photo_already_there``; no such
     pending reading is 400."""
-    with transaction.atomic():
+    with stored_files.atomic():
         r = lock(Round, round.pk)
         if r.assignee_id != actor.pk:
             raise PermissionDenied()
@@ -330,7 +331,7 @@ def attach_pending_photo(*, actor, round, checkpoint_id: int, item_id: int, file
         if not reading.photo_pending:
             raise Conflict(_("This reading has its photo already."), code="photo_already_there")
         content_type = clean_photo(reading.item, file)
-        reading.photo.save("photo", file, save=False)
+        stored_files.save(reading.photo, "photo", file)
         done = Reading.objects.filter(pk=reading.pk, photo_pending=True).update(
             photo=reading.photo.name, photo_pending=False
         )

@@ -175,6 +175,26 @@ def test_files_are_stored_under_a_generated_key_with_their_hash(cast, ticket):
     assert event.public and attachment.event == event
 
 
+def test_a_reply_that_fails_after_its_files_are_stored_leaves_no_file(
+    cast, ticket, settings, monkeypatch
+):
+    # Given telling the watchers fails, after the reply's files are stored
+    def fail(**kwargs):
+        raise RuntimeError("mail queue down")
+
+    monkeypatch.setattr(tickets, "_tell_reply", fail)
+    # When a reply with two files is sent
+    with pytest.raises(RuntimeError):
+        tickets.reply(
+            actor=cast.agent, ticket=ticket, body="报告",
+            files=[upload(PDF, "r.pdf"), upload(PNG, "p.png")],
+        )  # fmt: skip
+    # Then neither the rows nor the files are there
+    assert not Attachment.objects.exists()
+    assert not TicketEvent.objects.filter(kind=EventKind.REPLY).exists()
+    assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
+
+
 def test_customer_files_are_always_public_staff_choose(cast, ticket):
     (mine,) = tickets.attach_files(
         actor=cast.customer_a_user, ticket=ticket, files=[upload(PNG, "a.png")], public=False

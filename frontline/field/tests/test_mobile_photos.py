@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from frontline.field.models import WorkOrderEvent, WorkOrderPhoto
+from frontline.field.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from frontline.field.tests.factories_mobile import PNG, job
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,48 @@ def test_no_photo_on_another_engineers_job(client, cast):
     client.force_login(cast.engineer)
     assert upload(client, wo, PNG_BYTES, "a.png").status_code == 404
     assert not WorkOrderPhoto.objects.exists()
+
+
+@pytest.mark.parametrize("step", ["photo", "signature"])
+def test_a_photo_or_signature_whose_event_fails_leaves_no_file(
+    cast, settings, tmp_path, monkeypatch, step
+):
+    from frontline.field import execution, services
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    wo = job(cast, step="on_site")
+
+    # Given the timeline event after the stored file fails
+    def fail(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(execution, "record", fail)
+    # When the engineer adds a photo, or the customer signs
+    with pytest.raises(RuntimeError):
+        if step == "photo":
+            services.add_photo(
+                actor=cast.engineer, work_order=wo, file=SimpleUploadedFile("a.png", PNG_BYTES)
+            )
+        else:
+            services.sign(actor=cast.engineer, work_order=wo, signature=PNG, signed_by="王工")
+    # Then nothing of it is kept: no row, no file
+    wo.refresh_from_db()
+    assert not WorkOrderPhoto.objects.exists() and not wo.signature
+    assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
+
+
+def test_signing_again_replaces_the_first_drawing(
+    cast, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from frontline.field import services
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    wo = job(cast, step="on_site")
+    services.sign(actor=cast.engineer, work_order=wo, signature=PNG, signed_by="王工")
+    first = WorkOrder.objects.get(pk=wo.pk).signature.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sign(actor=cast.engineer, work_order=wo, signature=PNG, signed_by="李工")
+    wo.refresh_from_db()
+    files = [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    assert wo.signature.name != first and wo.signed_by == "李工"
+    assert [str(p.relative_to(settings.MEDIA_ROOT)) for p in files] == [wo.signature.name]

@@ -486,3 +486,30 @@ def test_a_round_cannot_start_long_before_its_window(cast, route):
     assert rounds.start_round(actor=cast.engineer, round=soon).status == RoundStatus.IN_PROGRESS
     later.refresh_from_db()
     assert later.status == RoundStatus.SCHEDULED and PointVisit.objects.count() == 0
+
+
+def test_a_visit_that_fails_after_its_photo_is_stored_leaves_no_file(
+    cast, settings, tmp_path, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    route = fi.route(
+        customer=cast.customer_a, points=1, items=({"name": "仪表照片", "kind": ItemKind.PHOTO},)
+    )
+    rnd = fi.round_for(route, cast.engineer)
+    cp = route.checkpoints.get()
+    (photo,) = cp.items.all()
+
+    # Given raising the visit's anomalies fails after its readings (and photo) are stored
+    def fail(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(rounds.anomalies, "raise_for_visit", fail)
+    # When the engineer records the checkpoint with its photo
+    with pytest.raises(RuntimeError):
+        rounds.record_visit(
+            actor=cast.engineer, round=rnd, checkpoint=cp, readings=[],
+            photos={photo.pk: SimpleUploadedFile("a.png", png_bytes())},
+        )  # fmt: skip
+    # Then no visit, no reading and no file is left
+    assert not PointVisit.objects.exists() and not Reading.objects.exists()
+    assert [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()] == []
