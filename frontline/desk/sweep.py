@@ -81,7 +81,7 @@ NOTICES_PER_JOB = 5000
 
 @dataclass
 class SweepReport:
-    checked: int = 0  # tickets looked at under lock
+    checked: int = 0  # tickets checked under lock (not those another sweep had done)
     warned: int = 0
     breached: int = 0
     tier_raised: int = 0
@@ -256,8 +256,8 @@ def sweep(
     ``DESK_SLA_SWEEP_WORKERS``). While one thread's batch waits on the database
     another's is checked in Python. They share nothing but the due tickets:
     ``SKIP LOCKED`` gives each ticket to one of them, and a ticket one of them
-    re-checks after the other has committed finds its stamps set and fires nothing (as
-    with two beat runs at once). Inside a transaction other connections could not see
+    locks after the other has committed it is left alone: its row, read anew under the
+    lock, shows its next check moved on (as with two beat runs at once). Inside a transaction other connections could not see
     its rows, so the sweep then stays on this one.
     """
     now = now or timezone.now()
@@ -397,10 +397,24 @@ def _check_batch(
     lookups.load_policies({t.sla_policy_id for t in tickets})
     batch = _Batch(now=now, lookups=lookups, notices=notices)
     for ticket in tickets:
+        if _settled_meanwhile(ticket, now):
+            batch.clocks.append((ticket.pk, ticket.sla_next_check_at))
+            continue
         _check(ticket, pauses[ticket.pk], batch=batch, report=report)
+        report.checked += 1
     batch.write()
-    report.checked += len(tickets)
     return seen
+
+
+def _settled_meanwhile(ticket: _Due, now: dt.datetime) -> bool:
+    """Whether nothing is due on a ticket after all: found by a clock that had moved on
+    by the time its row was locked (another sweep, or a change to the ticket, committed
+    in between: the lock reads the ticket's latest values, the clock's as they were when
+    the query began). The ticket's own next check, written with its clock under the
+    same lock, says so; its clock is then only set to it (again)."""
+    return ticket.sla_next_check_at != ticket.clock_at and (
+        ticket.sla_next_check_at is None or ticket.sla_next_check_at > now
+    )
 
 
 def _check(ticket: _Due, pauses: list, *, batch: _Batch, report: SweepReport) -> None:

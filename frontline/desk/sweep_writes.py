@@ -145,8 +145,10 @@ def write_batch(
     fields = [meta.get_field(name) for name in FIELDS]
     columns = [f.column for f in fields]
     doc = []
+    in_rows = set()
     for row, old in zip(rows, stored, strict=True):
         pk = row[0]
+        in_rows.add(pk)
         entry: dict = {"id": pk}
         for column, value, was in zip(columns, row[1:], old, strict=True):
             if value != was:
@@ -160,6 +162,8 @@ def write_batch(
             entry["clock"] = same or _iso(at)
         if len(entry) > 1:
             doc.append(entry)
+    # Clocks of tickets with nothing to store (put right: they lagged their ticket).
+    doc.extend({"id": pk, "clock": _iso(at)} for pk, at in clocks.items() if pk not in in_rows)
     if not doc:
         return
     sets = ", ".join(

@@ -65,6 +65,23 @@ def test_nothing_happens_before_the_warning(ticket, sent):
     assert report.checked == 0 and kinds(ticket) == [] and sent == []
 
 
+def test_a_ticket_found_by_a_clock_that_lags_it_is_left_alone(ticket, sent):
+    """As when another sweep warned it between this one's query and its row lock: the
+    locked row is the latest, the clock as it was when the query began."""
+    from frontline.desk.models import SlaClock
+
+    # Given the ticket was warned already (next check 10:00), its clock still at 09:48
+    sweep.sweep(now=sh(2026, 3, 16, 9, 50))
+    sent.clear()
+    SlaClock.objects.filter(ticket=ticket).update(next_check_at=sh(2026, 3, 16, 9, 48))
+    # When a sweep finds it by that clock
+    report = sweep.sweep(now=sh(2026, 3, 16, 9, 55))
+    # Then nothing is checked or fired again, and the clock is put right
+    assert (report.checked, report.warned, report.skipped) == (0, 0, 0)
+    assert kinds(ticket) == [EventKind.SLA_WARNING] and sent == []
+    assert SlaClock.objects.get(ticket=ticket).next_check_at == sh(2026, 3, 16, 10)
+
+
 def test_the_warning_fires_once_and_goes_to_the_owner(ticket, sent, cast):
     report = sweep.sweep(now=sh(2026, 3, 16, 9, 50))
     assert (report.checked, report.warned, report.breached) == (1, 1, 0)

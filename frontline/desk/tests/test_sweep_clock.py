@@ -147,7 +147,9 @@ def test_deferred_notices_read_as_the_ones_sent_at_once(ticket, cast, team_lead)
     )
     # The same check, notified at once on a copy of the ticket
     Notification.objects.all().delete()
-    Ticket.objects.filter(pk=ticket.pk).update(sla_warned_at=None, sla_breached_at=None)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_warned_at=None, sla_breached_at=None, sla_next_check_at=sh(2026, 3, 16, 9, 48)
+    )
     sla.schedule([(ticket.pk, sh(2026, 3, 16, 9, 48))])
     sweep.sweep(now=sh(2026, 3, 16, 10, 5))
     at_once = sorted(
