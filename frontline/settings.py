@@ -209,7 +209,7 @@ REDIS_CACHE_URL = redis_cache_url(
     broker_url=REDIS_URL,
     cache_url=env_str("REDIS_CACHE_URL", ""),
     # Parallel test processes (pytest-xdist) each clear a cache database of their own.
-    offset=int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    offset=int("0" + "".join(filter(str.isdigit, os.environ.get("PYTEST_XDIST_WORKER", ""))))
     if FRONTLINE_ENV == "test"
     else 0,
 )

@@ -257,8 +257,9 @@ def sweep(
     another's is checked in Python. They share nothing but the due tickets:
     ``SKIP LOCKED`` gives each ticket to one of them, and a ticket one of them
     locks after the other has committed it is left alone: its row, read anew under the
-    lock, shows its next check moved on (as with two beat runs at once). Inside a transaction other connections could not see
-    its rows, so the sweep then stays on this one.
+    lock, shows its next check moved on (as with two beat runs at once). Inside a
+    transaction other connections could not see its rows, so the sweep then stays on
+    this one.
     """
     now = now or timezone.now()
     report = SweepReport()
