@@ -17,6 +17,10 @@ var PAGE_CACHE = "frontline-pages-v1";
 // Long enough for a slow page on a weak signal; with no signal at all fetch fails at once.
 var NETWORK_TIMEOUT_MS = 20000;
 
+// Dropping the kept pages (sign-out, another engineer) finishes before anything is kept
+// again: a page kept into the cache being deleted would be lost with it.
+var forgetting = Promise.resolve();
+
 function isPage(url) {
   return CONFIG.page_prefixes.some(function (prefix) { return url.pathname.indexOf(prefix) === 0; });
 }
@@ -59,7 +63,8 @@ function page(request) {
   return fromNetworkWithTimeout(request).then(function (response) {
     if (keepable(response)) {
       var copy = response.clone();
-      caches.open(PAGE_CACHE).then(function (cache) { return cache.put(request.url, copy); });
+      forgetting.then(function () { return caches.open(PAGE_CACHE); })
+        .then(function (cache) { return cache.put(request.url, copy); });
     }
     return response;
   }, function () {
@@ -134,11 +139,12 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   var reply = function (message) { if (event.source) { event.source.postMessage(message); } };
   if (data.type === "refresh") {
-    event.waitUntil(keepDay().then(function (done) {
+    event.waitUntil(forgetting.then(keepDay).then(function (done) {
       reply({ type: "kept", pages: done.pages, of: done.of });
     }, function () { reply({ type: "kept", pages: 0, of: 0, failed: true }); }));
   } else if (data.type === "forget") {
-    event.waitUntil(caches.delete(PAGE_CACHE).then(function () { reply({ type: "forgotten" }); }));
+    forgetting = caches.delete(PAGE_CACHE).catch(function () { return false; });
+    event.waitUntil(forgetting.then(function () { reply({ type: "forgotten" }); }));
   }
 });
 {% endautoescape %}
