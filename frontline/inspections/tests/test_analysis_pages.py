@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from frontline.inspections.models import PointVisit, Reading, SopKpi, SopVersion
 from frontline.inspections.models.routes import Sop
@@ -59,13 +60,13 @@ def test_the_page_shows_projects_then_routes_with_rates(
 
 def test_default_range_is_yesterday(cast, client):
     client.force_login(cast.manager)
+    # Yesterday in the site's time zone (the day before and after, in case midnight passes)
+    before = timezone.localdate()
     response = client.get(PAGE)
+    after = timezone.localdate()
     assert response.status_code == 200
-    yesterday = dt.date.today() - dt.timedelta(days=1)
-    assert response.context["form"]["date_from"] in (
-        yesterday.isoformat(),
-        (yesterday + dt.timedelta(days=1)).isoformat(),
-    )
+    days = {(day - dt.timedelta(days=1)).isoformat() for day in (before, after)}
+    assert response.context["form"]["date_from"] in days
 
 
 def test_bad_input_is_a_400_with_the_reason(cast, world, client):

@@ -166,12 +166,15 @@ def test_claim_through_the_api(cast, route):
 
 
 def test_filters_and_ordering(cast, route, rnd):
-    mine_yesterday = fi.round_for(route, cast.engineer, opens=timezone.now() - dt.timedelta(days=1))
+    # (a day before rnd's window, by that window: the test may run across midnight)
+    mine_yesterday = fi.round_for(
+        route, cast.engineer, opens=rnd.window_start - dt.timedelta(days=1)
+    )
     fi.round_for(route, cast.dispatcher)
     client = client_for(cast.engineer)
     ids = [r["id"] for r in client.get(URL, {"assignee": "me"}).json()["results"]]
     assert set(ids) == {rnd.pk, mine_yesterday.pk}
-    today = timezone.localdate().isoformat()
+    today = timezone.localtime(rnd.window_start).date().isoformat()
     ids = [
         r["id"] for r in client.get(URL, {"assignee": "me", "date_from": today}).json()["results"]
     ]
