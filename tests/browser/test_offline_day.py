@@ -74,6 +74,14 @@ class Phone:
         self.offline = not on
         self.context.set_offline(not on)
 
+    def keep_day(self, sign_in, email: str = "engineer@t.example") -> None:
+        """Sign in with a signal, open today's list, and wait until the phone has kept
+        the day's pages and the service worker serves this page."""
+        sign_in(self.page, email, f.PASSWORD)
+        self.page.goto("/m/")
+        self.page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
     def waiting(self) -> int:
         return int(self.page.locator("[data-testid=outbox-count]").text_content() or 0)
 
@@ -116,10 +124,7 @@ def test_a_day_without_signal_syncs_every_action_once_with_the_phones_times(
     round_time = started + dt.timedelta(seconds=4)
 
     # Given the engineer opened today's list with a signal, and the phone kept the day
-    sign_in(page, "engineer@t.example", f.PASSWORD)
-    page.goto("/m/")
-    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.keep_day(sign_in)
 
     # When the signal goes
     phone.signal(False)
@@ -207,10 +212,7 @@ def test_a_job_reassigned_while_offline_comes_back_taken_back_with_the_reason(ph
     colleague = f.member("engineer", cast.operator, email="colleague@t.example")
     engineer(user=colleague)
     page = phone.page
-    sign_in(page, "engineer@t.example", f.PASSWORD)
-    page.goto("/m/")
-    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.keep_day(sign_in)
 
     # Given the engineer accepts and checks in without a signal
     phone.signal(False)
@@ -247,13 +249,9 @@ def test_a_job_reassigned_while_offline_comes_back_taken_back_with_the_reason(ph
 
 
 def _offline_with_the_day_kept(phone, sign_in):
-    page = phone.page
-    sign_in(page, "engineer@t.example", f.PASSWORD)
-    page.goto("/m/")
-    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    phone.keep_day(sign_in)
     phone.signal(False)
-    return page
+    return phone.page
 
 
 def _accept_offline(page, wo) -> None:
@@ -369,16 +367,12 @@ def test_a_shared_phone_keeps_only_the_signed_in_engineers_pages(phone, cast, si
     page = phone.page
 
     # Given the engineer's day is kept on the phone
-    sign_in(page, "engineer@t.example", f.PASSWORD)
-    page.goto("/m/")
-    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    phone.keep_day(sign_in)
     assert f"/m/jobs/{mine.pk}/" in page.evaluate(KEPT_JOB_PAGES)
 
     # When the session ends without a sign-out (it expired) and a colleague signs in
     phone.context.clear_cookies()
-    sign_in(page, "colleague@t.example", f.PASSWORD)
-    page.goto("/m/")
-    page.wait_for_selector("[data-testid=offline-ready][data-ready='1']", state="attached")
+    phone.keep_day(sign_in, "colleague@t.example")
 
     # Then the phone keeps the colleague's day, and nothing of the engineer's
     assert page.evaluate(KEPT_JOB_PAGES) == [f"/m/jobs/{theirs.pk}/"]
